@@ -1,0 +1,68 @@
+# Entry points: `make demo` runs the whole workflow on a local AWS emulator, `make test` runs the
+# test suite. Both set up what they need (virtual environment, Terraform toolchain) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+TOOLCHAIN := .toolchain
+CHECKOV   := $(TOOLCHAIN)/checkov-venv/bin/checkov
+
+# Terraform: a real `terraform` on PATH wins; otherwise the launcher that tools/toolchain.py
+# writes over the embedded Terraform. The AWS provider always comes from the local mirror.
+export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TOOLCHAIN)/terraform.rc
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):$(CURDIR)/$(TOOLCHAIN)/bin
+export TF_IN_AUTOMATION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo demo-stop test test-fast lint fmt lambda lambda-check checkov clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(TOOLCHAIN)/terraform.rc ## virtual environment + Terraform toolchain
+
+$(VENV)/.installed: requirements-dev.txt requirements-lambda.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+$(TOOLCHAIN)/terraform.rc: tools/toolchain.py $(VENV)/.installed
+	$(PY) tools/toolchain.py --root $(TOOLCHAIN) > /dev/null
+
+$(CHECKOV):
+	$(PYTHON) -m venv $(TOOLCHAIN)/checkov-venv
+	$(TOOLCHAIN)/checkov-venv/bin/pip install -q checkov
+
+demo: setup ## deploy and run the whole workflow on a local AWS emulator
+	$(PY) -m smtune.demo $(DEMO_ARGS)
+
+test: setup $(CHECKOV) ## run the whole test suite
+	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+test-fast: setup ## the Python tests only (no Terraform, no emulator)
+	$(PY) -m pytest -q -m "not terraform and not emulator" $(PYTEST_ARGS)
+
+lint: setup ## ruff and terraform fmt
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	terraform fmt -check -recursive
+
+fmt: setup ## format Python and Terraform
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive
+
+lambda: setup ## rebuild the Lambda packages (both architectures)
+	$(PY) lambda_src/build.py --arch x86_64
+	$(PY) lambda_src/build.py --arch arm64
+
+lambda-check: setup ## fail if a committed Lambda package differs from a fresh build
+	$(PY) lambda_src/build.py --arch x86_64 --check
+	$(PY) lambda_src/build.py --arch arm64 --check
+
+checkov: $(CHECKOV) ## static security checks of the Terraform
+	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-path examples --skip-path .toolchain
+
+clean: ## remove the virtual environment, the toolchain and demo state
+	rm -rf $(VENV) $(TOOLCHAIN) .demo .pytest_cache
