@@ -37,6 +37,9 @@ $(CHECKOV):
 demo: setup ## deploy and run the whole workflow on a local AWS emulator
 	$(PY) -m smtune.demo $(DEMO_ARGS)
 
+demo-stop: ## stop an emulator left running by `make demo DEMO_ARGS=--keep`
+	@if [ -f .demo/emulator.pid ]; then kill "$$(cat .demo/emulator.pid)" && rm -f .demo/emulator.pid && echo "emulator stopped"; else echo "no emulator running"; fi
+
 test: setup $(CHECKOV) ## run the whole test suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
