@@ -1,0 +1,449 @@
+"""Planning, starting and watching an endpoint deployment (create or update).
+
+The plan looks at what is live: whether the endpoint exists (only SageMaker's "Could not find
+endpoint" means it does not; throttling and access errors raise), how many instances auto scaling
+runs now (an update keeps that count instead of resetting it), and whether an auto scaling target
+must be deregistered before the update (SageMaker rejects an instance type change on a variant
+that is a scalable target).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from tuning_workflow import aws, naming
+from tuning_workflow.events import invalid_result, optional_mapping, require, require_str
+from tuning_workflow.exceptions import DeploymentConflictError, EndpointConfigNotFoundError
+from tuning_workflow.params import MlParameters, parse_ml_parameters
+from tuning_workflow.tuning import build_tags, without_nulls
+from tuning_workflow.validation import Problem, validate_deployer_input, validate_ml_parameters
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAMESPACE = "sagemaker"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+POLICY_TYPE = "TargetTrackingScaling"
+
+ENDPOINT_STATUSES = (
+    "OutOfService",
+    "Creating",
+    "Updating",
+    "SystemUpdating",
+    "RollingBack",
+    "InService",
+    "Deleting",
+    "Failed",
+    "UpdateRollbackFailed",
+)
+# Statuses that end on their own; the wait loop keeps checking.
+WAITING_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+# Statuses in which a new deployment cannot start.
+BUSY_STATUSES = WAITING_STATUSES | {"Deleting"}
+
+OUTCOME_IN_SERVICE = "InService"
+OUTCOME_WAITING = "Waiting"
+OUTCOME_FAILED = "Failed"
+OUTCOME_ROLLED_BACK = "RolledBack"
+OUTCOME_TIMED_OUT = "TimedOut"
+
+CONFIG_NOT_FOUND = "Could not find endpoint configuration"
+START_ATTEMPTS = 5
+START_FIRST_DELAY_SECONDS = 1.0
+
+_ENDPOINT_NOT_FOUND = re.compile(r"could not find endpoint(?! configuration)", re.IGNORECASE)
+
+
+def is_endpoint_not_found(error: ClientError) -> bool:
+    """SageMaker's answer for a missing endpoint, and nothing else."""
+    return aws.error_code(error) == "ValidationException" and bool(
+        _ENDPOINT_NOT_FOUND.search(aws.error_message(error))
+    )
+
+
+def describe_endpoint_or_none(endpoint_name: str, sagemaker: Any) -> dict[str, Any] | None:
+    """DescribeEndpoint, or None when the endpoint does not exist. Any other error raises."""
+    try:
+        return sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    except ClientError as error:
+        if is_endpoint_not_found(error):
+            return None
+        raise
+
+
+def scaling_resource_id(endpoint_name: str, variant_name: str) -> str:
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# plan_deployment
+# ---------------------------------------------------------------------------------------------
+
+
+def plan_deployment_from_event(
+    event: Mapping[str, Any], *, sagemaker: Any = None, autoscaling: Any = None
+) -> dict[str, Any]:
+    """The plan for a deployer event; invalid input comes back as {"valid": false, ...}."""
+    execution_input = require(event, "input")
+    execution_arn = require_str(event, "executionArn")
+    ml_doc = require(event, "mlParameters")
+    deployment = optional_mapping(event, "deployment")
+    problems = [("execution input", p) for p in validate_deployer_input(execution_input)]
+    problems += [("ml-parameters", p) for p in validate_ml_parameters(ml_doc)]
+    if problems:
+        return invalid_result(problems)
+    ml = parse_ml_parameters(ml_doc)
+    run_id = execution_input.get("runId") or naming.run_id(execution_arn)
+    return plan_deployment(
+        ml,
+        model_name=execution_input["modelName"],
+        run_id=run_id,
+        tags=build_tags(
+            deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type
+        ),
+        endpoint_kms_key_id=deployment.get("endpointKmsKeyId"),
+        sagemaker=sagemaker,
+        autoscaling=autoscaling,
+    )
+
+
+def plan_deployment(
+    ml: MlParameters,
+    *,
+    model_name: str,
+    run_id: str,
+    tags: list[dict[str, str]],
+    endpoint_kms_key_id: str | None = None,
+    sagemaker: Any = None,
+    autoscaling: Any = None,
+) -> dict[str, Any]:
+    """What the deployer will do: create or update, with which counts and scaling steps."""
+    sagemaker = sagemaker or aws.client("sagemaker")
+    autoscaling = autoscaling or aws.client("application-autoscaling")
+    endpoint_name = ml.endpoint_name
+    endpoint_config_name = naming.run_name(endpoint_name, run_id)
+    hosting = ml.model.hosting
+    variant_name = hosting.variant_name
+    resource_id = scaling_resource_id(endpoint_name, variant_name)
+
+    live = describe_endpoint_or_none(endpoint_name, sagemaker)
+    if live is not None and live.get("EndpointStatus") in BUSY_STATUSES:
+        status = live["EndpointStatus"]
+        return invalid_result(
+            [
+                (
+                    "endpoint",
+                    Problem(
+                        "$.endpointName",
+                        f"endpoint {endpoint_name!r} is {status}; wait until it is InService or "
+                        "Failed, then run the deployment again",
+                    ),
+                )
+            ],
+            endpointName=endpoint_name,
+            endpointStatus=status,
+        )
+
+    instance_count = hosting.initial_instance_count
+    deregister_first = False
+    previous_scaling = None
+    if live is not None:
+        live_variant = _live_variant(live, variant_name)
+        if live_variant is not None and ml.autoscaling is not None:
+            current = live_variant.get("CurrentInstanceCount") or live_variant.get(
+                "DesiredInstanceCount"
+            )
+            if current:
+                instance_count = min(
+                    max(int(current), ml.autoscaling.min_capacity), ml.autoscaling.max_capacity
+                )
+        target = _registered_target(resource_id, autoscaling)
+        if target is not None:
+            live_type = _live_instance_type(live.get("EndpointConfigName"), variant_name, sagemaker)
+            type_changes = live_type != hosting.instance_type  # unknown (None) counts as a change
+            if type_changes or ml.autoscaling is None:
+                deregister_first = True
+                previous_scaling = without_nulls(
+                    {
+                        "ServiceNamespace": target["ServiceNamespace"],
+                        "ResourceId": target["ResourceId"],
+                        "ScalableDimension": target["ScalableDimension"],
+                        "MinCapacity": target.get("MinCapacity"),
+                        "MaxCapacity": target.get("MaxCapacity"),
+                        "SuspendedState": target.get("SuspendedState"),
+                    }
+                )
+
+    production_variants = [
+        {
+            "VariantName": variant_name,
+            "ModelName": model_name,
+            "InitialInstanceCount": instance_count,
+            "InstanceType": hosting.instance_type,
+            "InitialVariantWeight": 1.0,
+        }
+    ]
+    endpoint_config = without_nulls(
+        {
+            "EndpointConfigName": endpoint_config_name,
+            "ProductionVariants": production_variants,
+            "Tags": tags,
+            "KmsKeyId": endpoint_kms_key_id or None,
+        }
+    )
+    plan = {
+        "valid": True,
+        "runId": run_id,
+        "endpointName": endpoint_name,
+        "endpointConfigName": endpoint_config_name,
+        "endpointExists": live is not None,
+        "productionVariants": production_variants,
+        "endpointConfig": endpoint_config,
+        "deregisterScalingFirst": deregister_first,
+        "previousScaling": previous_scaling,
+        "scaling": _scaling_plan(ml, endpoint_name, resource_id),
+        "tags": tags,
+        "deploymentConfig": hosting.deployment_config,
+        "wait": {
+            "attempt": 0,
+            "maxAttempts": ml.endpoint_wait_max_attempts,
+            "seconds": ml.endpoint_wait_interval_seconds,
+        },
+    }
+    logger.info(
+        "plan for %s: %s with %s, %d instance(s), deregister scaling first: %s",
+        endpoint_name,
+        "update" if live is not None else "create",
+        endpoint_config_name,
+        instance_count,
+        deregister_first,
+    )
+    return plan
+
+
+def _live_variant(endpoint: Mapping[str, Any], variant_name: str) -> Mapping[str, Any] | None:
+    for variant in endpoint.get("ProductionVariants") or []:
+        if variant.get("VariantName") == variant_name:
+            return variant
+    return None
+
+
+def _registered_target(resource_id: str, autoscaling: Any) -> dict[str, Any] | None:
+    response = autoscaling.describe_scalable_targets(
+        ServiceNamespace=SERVICE_NAMESPACE,
+        ResourceIds=[resource_id],
+        ScalableDimension=SCALABLE_DIMENSION,
+    )
+    for target in response.get("ScalableTargets", []):
+        if target.get("ResourceId") == resource_id:
+            return target
+    return None
+
+
+def _live_instance_type(config_name: str | None, variant_name: str, sagemaker: Any) -> str | None:
+    """The variant's instance type in the live config; None if the config is gone."""
+    if not config_name:
+        return None
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    except ClientError as error:
+        if aws.is_validation_error(error, CONFIG_NOT_FOUND):
+            return None
+        raise
+    for variant in config.get("ProductionVariants") or []:
+        if variant.get("VariantName") == variant_name:
+            return variant.get("InstanceType")
+    return None
+
+
+def _scaling_plan(ml: MlParameters, endpoint_name: str, resource_id: str) -> dict[str, Any]:
+    if ml.autoscaling is None:
+        return {"enabled": False, "scalableTarget": None, "policy": None}
+    target = {
+        "ServiceNamespace": SERVICE_NAMESPACE,
+        "ResourceId": resource_id,
+        "ScalableDimension": SCALABLE_DIMENSION,
+        "MinCapacity": ml.autoscaling.min_capacity,
+        "MaxCapacity": ml.autoscaling.max_capacity,
+    }
+    policy = {
+        "PolicyName": f"{endpoint_name}-target-tracking",
+        "PolicyType": POLICY_TYPE,
+        "ServiceNamespace": SERVICE_NAMESPACE,
+        "ResourceId": resource_id,
+        "ScalableDimension": SCALABLE_DIMENSION,
+        "TargetTrackingScalingPolicyConfiguration": dict(ml.autoscaling.target_tracking),
+    }
+    return {"enabled": True, "scalableTarget": target, "policy": policy}
+
+
+# ---------------------------------------------------------------------------------------------
+# start_endpoint_deployment
+# ---------------------------------------------------------------------------------------------
+
+
+def start_endpoint_deployment(
+    plan: Mapping[str, Any],
+    *,
+    sagemaker: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    attempts: int = START_ATTEMPTS,
+    first_delay: float = START_FIRST_DELAY_SECONDS,
+) -> dict[str, Any]:
+    """CreateEndpoint or UpdateEndpoint, retrying the config's eventual consistency a bit."""
+    sagemaker = sagemaker or aws.client("sagemaker")
+    endpoint_name = require_str(plan, "endpointName", where="plan")
+    config_name = require_str(plan, "endpointConfigName", where="plan")
+    if plan.get("endpointExists"):
+        action = "update"
+        request = without_nulls(
+            {
+                "EndpointName": endpoint_name,
+                "EndpointConfigName": config_name,
+                "DeploymentConfig": plan.get("deploymentConfig") or None,
+            }
+        )
+        call = sagemaker.update_endpoint
+    else:
+        action = "create"
+        request = {
+            "EndpointName": endpoint_name,
+            "EndpointConfigName": config_name,
+            "Tags": list(plan.get("tags") or []),
+        }
+        call = sagemaker.create_endpoint
+
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            response = call(**request)
+        except ClientError as error:
+            if aws.is_validation_error(error, CONFIG_NOT_FOUND):
+                if attempt == attempts:
+                    raise EndpointConfigNotFoundError(
+                        f"endpoint config {config_name} was still not found after {attempts} "
+                        f"attempts to {action} endpoint {endpoint_name}"
+                    ) from error
+                logger.info(
+                    "endpoint config %s not visible yet; retry in %.0f s", config_name, delay
+                )
+                sleep(delay)
+                delay *= 2
+                continue
+            arn = _deployment_already_started(error, endpoint_name, config_name, sagemaker)
+            if arn is None:
+                raise
+            return {"action": action, "endpointArn": arn}
+        logger.info("%s of endpoint %s with %s started", action, endpoint_name, config_name)
+        return {"action": action, "endpointArn": response["EndpointArn"]}
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _deployment_already_started(
+    error: ClientError, endpoint_name: str, config_name: str, sagemaker: Any
+) -> str | None:
+    """The endpoint ARN when a retried call finds its own deployment already under way."""
+    message = aws.error_message(error).lower()
+    conflict = any(
+        phrase in message for phrase in ("already existing", "already exists", "in-progress")
+    )
+    if aws.error_code(error) != "ValidationException" or not conflict:
+        return None
+    endpoint = describe_endpoint_or_none(endpoint_name, sagemaker)
+    if endpoint is None:
+        return None
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    if config_name in (endpoint.get("EndpointConfigName"), pending):
+        return str(endpoint["EndpointArn"])
+    if "already exist" in message:
+        raise DeploymentConflictError(
+            f"endpoint {endpoint_name} appeared after the plan was made and runs "
+            f"{endpoint.get('EndpointConfigName')}; run the deployment again to update it"
+        ) from error
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# check_endpoint
+# ---------------------------------------------------------------------------------------------
+
+
+def check_endpoint(
+    endpoint_name: str,
+    expected_endpoint_config_name: str,
+    attempt: int,
+    max_attempts: int,
+    *,
+    sagemaker: Any = None,
+) -> dict[str, Any]:
+    """One pass of the wait loop: the endpoint's status and what it means for the workflow."""
+    sagemaker = sagemaker or aws.client("sagemaker")
+    checks = attempt + 1
+    endpoint = describe_endpoint_or_none(endpoint_name, sagemaker)
+    if endpoint is None:
+        return _check_result(
+            "NotFound",
+            checks,
+            OUTCOME_FAILED,
+            f"endpoint {endpoint_name} does not exist; it was deleted during the deployment",
+        )
+    status = str(endpoint.get("EndpointStatus", ""))
+    reason = endpoint.get("FailureReason")
+    live_config = endpoint.get("EndpointConfigName")
+
+    if status == "InService":
+        if live_config == expected_endpoint_config_name:
+            return _check_result(
+                status,
+                checks,
+                OUTCOME_IN_SERVICE,
+                f"endpoint {endpoint_name} is InService with {live_config}",
+            )
+        return _check_result(
+            status,
+            checks,
+            OUTCOME_ROLLED_BACK,
+            f"endpoint {endpoint_name} is InService on {live_config}, not "
+            f"{expected_endpoint_config_name}: SageMaker rolled the update back"
+            + (f" ({reason})" if reason else ""),
+        )
+    if status in WAITING_STATUSES:
+        if checks >= max_attempts:
+            return _check_result(
+                status,
+                checks,
+                OUTCOME_TIMED_OUT,
+                f"endpoint {endpoint_name} is still {status} after {checks} checks; the wait "
+                "limit (endpointWaitTimeoutSeconds) is reached",
+            )
+        return _check_result(
+            status, checks, OUTCOME_WAITING, f"endpoint {endpoint_name} is {status}"
+        )
+    return _check_result(
+        status, checks, OUTCOME_FAILED, _failure_message(endpoint_name, status, reason)
+    )
+
+
+def _failure_message(endpoint_name: str, status: str, reason: str | None) -> str:
+    because = f": {reason}" if reason else ""
+    if status == "Failed":
+        return f"endpoint {endpoint_name} failed{because or ': SageMaker gave no reason'}"
+    if status == "UpdateRollbackFailed":
+        return (
+            f"the update of endpoint {endpoint_name} failed and so did its rollback{because}; "
+            "the endpoint needs attention"
+        )
+    if status == "OutOfService":
+        return f"endpoint {endpoint_name} is OutOfService{because}"
+    if status == "Deleting":
+        return f"endpoint {endpoint_name} is being deleted"
+    return f"endpoint {endpoint_name} has the unknown status {status!r}{because}"
+
+
+def _check_result(status: str, attempt: int, outcome: str, message: str) -> dict[str, Any]:
+    return {"status": status, "attempt": attempt, "outcome": outcome, "message": message}

@@ -1,0 +1,68 @@
+"""Lambda entry points: each reads its event and hands over to a plain function.
+
+Handler names (module `tuning_workflow.handlers`):
+  prepare_tuning_run, find_best_training_job            (tuner)
+  plan_deployment, start_endpoint_deployment, check_endpoint  (deployer)
+  start_from_manifest                                   (S3 trigger; env STATE_MACHINE_ARN,
+                                                         MANIFEST_PREFIX)
+Throttling and 5xx errors that outlast boto3's retries are raised as TransientAwsError, which the
+state machines retry; other faults raise as they are; expected outcomes are returned as data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from tuning_workflow import best_job, deployment, prepare, trigger
+from tuning_workflow.aws import translate_transient_errors
+from tuning_workflow.events import require_int, require_str
+from tuning_workflow.exceptions import ConfigurationError
+
+logging.getLogger("tuning_workflow").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+@translate_transient_errors
+def prepare_tuning_run(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return prepare.prepare_tuning_run(event)
+
+
+@translate_transient_errors
+def find_best_training_job(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return best_job.find_best_training_job(
+        require_str(event, "tuningJobName"),
+        event.get("qualityGate"),
+        event.get("inferenceImage"),
+    )
+
+
+@translate_transient_errors
+def plan_deployment(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return deployment.plan_deployment_from_event(event)
+
+
+@translate_transient_errors
+def start_endpoint_deployment(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return deployment.start_endpoint_deployment(event)
+
+
+@translate_transient_errors
+def check_endpoint(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return deployment.check_endpoint(
+        require_str(event, "endpointName"),
+        require_str(event, "expectedEndpointConfigName"),
+        require_int(event, "attempt"),
+        require_int(event, "maxAttempts"),
+    )
+
+
+@translate_transient_errors
+def start_from_manifest(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    state_machine_arn = os.environ.get("STATE_MACHINE_ARN")
+    if not state_machine_arn:
+        raise ConfigurationError("the environment variable STATE_MACHINE_ARN is not set")
+    return trigger.start_from_manifest(
+        event, state_machine_arn, manifest_prefix=os.environ.get("MANIFEST_PREFIX", "")
+    )

@@ -1,0 +1,178 @@
+"""The tuner's first step: read and check every input, name the run, build the tuning job.
+
+The execution input may be the manifest itself, `{"manifest": {...}}`, `{"manifestS3Uri": ...}`,
+or any of those wrapped by the parent workflow as `{"request": ..., "runExecutionArn": ...}`.
+Problems in any document, including a manifest that is missing from S3 or is not JSON, come
+back as data (`{"valid": false, ...}`) so the state machine can report them; AWS faults raise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuning_workflow import aws, naming
+from tuning_workflow.events import invalid_result, optional_mapping, require, require_str
+from tuning_workflow.params import parse_hyperparameters, parse_manifest, parse_ml_parameters
+from tuning_workflow.tuning import build_tags, build_tuning_job_request
+from tuning_workflow.validation import Problem, validate_run_documents
+
+logger = logging.getLogger(__name__)
+
+MAX_MANIFEST_BYTES = 1024 * 1024
+EXECUTION_INPUT = "execution input"
+_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+_MISSING_OBJECT_CODES = {"NoSuchKey", "NoSuchBucket", "NotFound", "404"}
+_ACCESS_DENIED_CODES = {"AccessDenied", "403", "Forbidden"}
+_INPUT_FORMS = (
+    'the manifest ({"channels": [...]}), {"manifest": {"channels": [...]}} or '
+    '{"manifestS3Uri": "s3://bucket/key.json"}'
+)
+
+
+@dataclass(frozen=True)
+class ResolvedManifest:
+    """Where the manifest came from and what it holds (None when it could not be had)."""
+
+    document: Any
+    label: str
+    path_prefix: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def unwrap_request(execution_input: Any, execution_arn: str) -> tuple[Any, str]:
+    """The user's request and the ARN that identifies the run (the parent's, when it has one)."""
+    if isinstance(execution_input, Mapping) and "request" in execution_input:
+        run_arn = execution_input.get("runExecutionArn") or execution_arn
+        return execution_input["request"], str(run_arn)
+    return execution_input, execution_arn
+
+
+def resolve_manifest(request: Any, *, s3: Any = None) -> ResolvedManifest:
+    """The manifest named by one of the accepted execution input forms."""
+    if not isinstance(request, Mapping):
+        return _input_problem("$", f"expected {_INPUT_FORMS}")
+    forms = [key for key in ("channels", "manifest", "manifestS3Uri") if key in request]
+    if len(forms) > 1:
+        return _input_problem("$", f"give one of {', '.join(forms)}, not several")
+    if not forms:
+        return _input_problem("$", f"expected {_INPUT_FORMS}; found none of its keys")
+    if forms[0] == "channels":
+        return ResolvedManifest(request, "manifest")
+    if forms[0] == "manifest":
+        return ResolvedManifest(request["manifest"], "manifest", ("manifest",))
+    return read_manifest_from_s3(request["manifestS3Uri"], s3=s3)
+
+
+def read_manifest_from_s3(uri: Any, *, s3: Any = None) -> ResolvedManifest:
+    """The parsed JSON at `uri`; a missing, unreadable or malformed object is an input problem."""
+    path = "$.manifestS3Uri"
+    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    if not match:
+        return _input_problem(path, f"must be an S3 URI such as s3://bucket/key.json, got {uri!r}")
+    bucket, key = match.groups()
+    s3 = s3 or aws.client("s3")
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        code = aws.error_code(error)
+        status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        if code in _MISSING_OBJECT_CODES or status == "404":
+            return _input_problem(path, f"{uri} does not exist")
+        if code in _ACCESS_DENIED_CODES or status == "403":
+            return _input_problem(path, f"access denied reading {uri}")
+        raise
+    body = response["Body"].read(MAX_MANIFEST_BYTES + 1)
+    if len(body) > MAX_MANIFEST_BYTES:
+        return _input_problem(path, f"{uri} is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return _input_problem(path, f"{uri} is not UTF-8 text")
+    except json.JSONDecodeError as error:
+        return _input_problem(
+            path,
+            f"{uri} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+        )
+    return ResolvedManifest(document, f"manifest {uri}")
+
+
+def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str, Any]:
+    """Validate everything, then return the run's names and its tuning job request."""
+    execution_arn = require_str(event, "executionArn")
+    ml_doc = require(event, "mlParameters")
+    hp_doc = require(event, "hyperparameters")
+    deployment = optional_mapping(event, "deployment")
+    role_arn = require_str(deployment, "sagemakerRoleArn", where="event.deployment")
+
+    request, run_arn = unwrap_request(require(event, "input"), execution_arn)
+    manifest = resolve_manifest(request, s3=s3)
+    problems = [(EXECUTION_INPUT, problem) for problem in manifest.problems]
+    by_document = validate_run_documents(
+        ml_doc, hp_doc, manifest.document if manifest.document is not None else {}
+    )
+    problems += [
+        (name, p) for name in ("ml-parameters", "hyperparameters") for p in by_document[name]
+    ]
+    if manifest.document is not None:
+        problems += [
+            (manifest.label, _prefixed(problem, manifest.path_prefix))
+            for problem in by_document["manifest"]
+        ]
+    if problems:
+        logger.info("input rejected: %d problems", len(problems))
+        return invalid_result(problems)
+
+    ml = parse_ml_parameters(ml_doc)
+    run_id = naming.run_id(run_arn)
+    try:
+        names = naming.run_names(
+            tuning_job_base=ml.tuning_job_name,
+            model_base=ml.model.name,
+            endpoint_name=ml.endpoint_name,
+            run_id_value=run_id,
+        )
+    except ValueError as error:
+        return invalid_result([("ml-parameters", Problem("$", str(error)))])
+
+    tags = build_tags(deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type)
+    tuning_job = build_tuning_job_request(
+        ml,
+        parse_hyperparameters(hp_doc),
+        parse_manifest(manifest.document),
+        tuning_job_name=names.tuning_job,
+        role_arn=role_arn,
+        tags=tags,
+        volume_kms_key_id=deployment.get("volumeKmsKeyId"),
+        output_kms_key_id=deployment.get("outputKmsKeyId"),
+    )
+    model: dict[str, Any] = {"inferenceImage": ml.inference_image or ml.training_image}
+    if ml.model.hosting.vpc is not None:
+        model["VpcConfig"] = ml.model.hosting.vpc.to_api()
+    logger.info("run %s prepared: tuning job %s", run_id, names.tuning_job)
+    return {
+        "valid": True,
+        "runId": run_id,
+        "names": names.to_dict(),
+        "tuningJob": tuning_job,
+        "model": model,
+        "qualityGate": ml.quality_gate.to_dict() if ml.quality_gate else None,
+        "tags": tags,
+    }
+
+
+def _input_problem(path: str, message: str) -> ResolvedManifest:
+    return ResolvedManifest(None, EXECUTION_INPUT, problems=(Problem(path, message),))
+
+
+def _prefixed(problem: Problem, prefix: tuple[str, ...]) -> Problem:
+    """The problem's path as seen from the execution input (`$.manifest.channels[0]`)."""
+    if not prefix:
+        return problem
+    return Problem("$" + "".join(f".{part}" for part in prefix) + problem.path[1:], problem.message)

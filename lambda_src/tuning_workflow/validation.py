@@ -1,0 +1,677 @@
+"""Validation of the input documents: the JSON Schemas, then the rules a schema cannot say well.
+
+Every violation is reported, not just the first, as a Problem with a JSONPath-style path
+(`$.model.hosting.instanceType`, `$.channels[1].s3DataSource.S3Uri`) and a message a person can
+act on. Problems are sorted by path. The schemas in `schemas/` are the one definition of a valid
+document; the Terraform module and the operator CLI read the same files.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Union
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from tuning_workflow import naming
+from tuning_workflow.params import (
+    DEFAULT_MAX_RUNTIME_SECONDS,
+    DEFAULT_WAIT_INTERVAL_SECONDS,
+    DEFAULT_WAIT_TIMEOUT_SECONDS,
+    to_bool,
+    to_float,
+    to_int,
+)
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_NAMES = ("ml-parameters", "hyperparameters", "manifest", "deployer-input")
+
+RANGE_KINDS = ("IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges")
+MAX_TUNED_HYPERPARAMETERS = 30
+MAX_HYPERPARAMETERS = 100
+MIN_TUNING_RUNTIME_SECONDS = 120
+MAX_TUNING_RUNTIME_SECONDS = 15_768_000
+MIN_JOBS_NOT_IMPROVING = 3
+MAX_HYPERBAND_RESOURCE = 20_000
+# The endpoint wait loop costs about ten history events a pass; an execution keeps 25,000.
+MAX_ENDPOINT_WAIT_ATTEMPTS = 2_000
+# Hyperband infers maxResource from the first of these static hyperparameters it finds.
+HYPERBAND_EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
+
+PathPart = Union[str, int]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation: where (a JSONPath such as `$.model.name`) and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A copy of the named schema (one of SCHEMA_NAMES)."""
+    return copy.deepcopy(_schema(name))
+
+
+def validate_ml_parameters(doc: Any) -> list[Problem]:
+    """Every problem of an ml-parameters document, sorted by path."""
+    return _validate("ml-parameters", doc, _ml_parameter_rules)
+
+
+def validate_hyperparameters(doc: Any) -> list[Problem]:
+    """Every problem of a hyperparameters document, sorted by path."""
+    return _validate("hyperparameters", doc, _hyperparameter_rules)
+
+
+def validate_manifest(doc: Any) -> list[Problem]:
+    """Every problem of a manifest, sorted by path."""
+    return _validate("manifest", doc, _manifest_rules)
+
+
+def validate_deployer_input(doc: Any) -> list[Problem]:
+    """Every problem of the deployer's execution input, sorted by path."""
+    return _validate("deployer-input", doc, None)
+
+
+def validate_run_documents(
+    ml_parameters: Any, hyperparameters: Any, manifest: Any
+) -> dict[str, list[Problem]]:
+    """Each document alone, plus the rules that span documents, keyed by schema name.
+
+    Cross-document problems are reported against the document that has to change: Grid's
+    "categorical ranges only" against hyperparameters, Hyperband's missing maxResource against
+    ml-parameters.
+    """
+    result = {
+        "ml-parameters": validate_ml_parameters(ml_parameters),
+        "hyperparameters": validate_hyperparameters(hyperparameters),
+        "manifest": validate_manifest(manifest),
+    }
+    if isinstance(ml_parameters, Mapping) and isinstance(hyperparameters, Mapping):
+        result["ml-parameters"] += _hyperband_resource_rule(ml_parameters, hyperparameters)
+        result["hyperparameters"] += _grid_rules(ml_parameters, hyperparameters)
+    return {name: sort_problems(problems) for name, problems in result.items()}
+
+
+def json_path(parts: Iterable[PathPart]) -> str:
+    """`$.model.hosting`, `$.channels[1]`, `$.staticHyperParameters['n-epochs']`."""
+    text = "$"
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            text += f".{part}"
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            text += f"['{escaped}']"
+    return text
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Unique problems ordered by path (list indexes numerically), then message."""
+    return sorted(set(problems), key=lambda problem: (_path_key(problem.path), problem.message))
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema errors to problems
+# ---------------------------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+_EXPECTED = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "null",
+}
+# Keywords whose failure is best explained by the schema's own `errorMessage`.
+_CUSTOM_MESSAGE_KEYWORDS = {"pattern", "anyOf", "oneOf"}
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(_schema(name))
+
+
+Rules = Callable[[Mapping[str, Any], "_Fields"], Iterator[Problem]]
+
+
+def _validate(name: str, doc: Any, rules: Rules | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in _validator(name).iter_errors(doc):
+        problems.extend(_describe(error))
+    if rules is not None and isinstance(doc, Mapping):
+        flagged = {problem.path for problem in problems}
+        problems.extend(rules(doc, _Fields(doc, flagged)))
+    return sort_problems(problems)
+
+
+def _describe(error: ValidationError) -> list[Problem]:
+    parts = list(error.absolute_path)
+    path = json_path(parts)
+    keyword = error.validator
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    expected = error.validator_value
+    instance = error.instance
+
+    if keyword in _CUSTOM_MESSAGE_KEYWORDS and "errorMessage" in schema:
+        return [Problem(path, f"{schema['errorMessage']}, got {_show(instance)}")]
+    if keyword in ("anyOf", "oneOf"):
+        if error.context:
+            return _describe(best_match(error.context))
+        return [Problem(path, error.message)]
+    if keyword == "required":
+        return [Problem(path, f"{_missing_property(error)!r} is required")]
+    if keyword == "additionalProperties" and isinstance(instance, Mapping):
+        known = sorted(schema.get("properties", {}))
+        return [
+            Problem(json_path([*parts, key]), _unknown_key_message(key, known))
+            for key in instance
+            if key not in known
+        ]
+    if keyword == "type":
+        wanted = expected if isinstance(expected, list) else [expected]
+        expected_text = " or ".join(_EXPECTED.get(item, item) for item in wanted)
+        found = "null" if instance is None else f"{_type_of(instance)} {_show(instance)}"
+        return [Problem(path, f"expected {expected_text}, got {found}")]
+    if keyword == "enum":
+        choices = ", ".join(str(choice) for choice in expected)
+        return [Problem(path, f"{_show(instance)} is not one of {choices}")]
+    if keyword == "pattern":
+        return [Problem(path, f"{_show(instance)} does not match the pattern {expected}")]
+    if keyword == "maxLength":
+        return [
+            Problem(
+                path,
+                f"{_show(instance)} is {len(instance)} characters long; at most {expected} are allowed",
+            )
+        ]
+    if keyword == "minLength":
+        return [
+            Problem(path, "must not be empty" if expected == 1 else f"needs {expected} characters")
+        ]
+    if keyword == "minItems":
+        noun = "item" if expected == 1 else "items"
+        return [Problem(path, f"needs at least {expected} {noun}, got {len(instance)}")]
+    if keyword == "maxItems":
+        return [Problem(path, f"has {len(instance)} items; at most {expected} are allowed")]
+    if keyword == "uniqueItems":
+        return [Problem(path, f"lists {_show(_first_duplicate(instance))} more than once")]
+    if keyword == "minProperties":
+        return [Problem(path, "must not be empty")]
+    if keyword == "maxProperties":
+        return [Problem(path, f"has {len(instance)} entries; at most {expected} are allowed")]
+    if keyword == "minimum":
+        return [Problem(path, f"{_show(instance)} is less than the minimum, {expected}")]
+    if keyword == "maximum":
+        return [Problem(path, f"{_show(instance)} is greater than the maximum, {expected}")]
+    return [Problem(path, error.message)]
+
+
+def _missing_property(error: ValidationError) -> str:
+    # jsonschema words it "'name' is a required property"; the quoted part is a Python repr.
+    quoted = error.message.rsplit(" is a required property", 1)[0]
+    try:
+        return str(ast.literal_eval(quoted))
+    except (ValueError, SyntaxError):
+        return quoted
+
+
+def _unknown_key_message(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"unknown key {key!r}; did you mean {close[0]!r}?"
+    return f"unknown key {key!r}; expected one of {', '.join(known)}"
+
+
+def _type_of(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first_duplicate(items: Sequence[Any]) -> Any:
+    seen: list[Any] = []
+    for item in items:
+        if item in seen:
+            return item
+        seen.append(item)
+    return None
+
+
+def _path_key(path: str) -> tuple[tuple[int, Any], ...]:
+    key: list[tuple[int, Any]] = []
+    position = 1 if path.startswith("$") else 0
+    while position < len(path):
+        match = _PATH_TOKEN.match(path, position)
+        if not match:
+            key.append((2, path[position:]))
+            break
+        name, index, quoted = match.groups()
+        key.append((0, int(index)) if index is not None else (1, name or quoted))
+        position = match.end()
+    return tuple(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules across fields
+# ---------------------------------------------------------------------------------------------
+
+_ABSENT = object()
+
+
+class _Fields:
+    """Read values by path, skipping the ones the schema already reported."""
+
+    def __init__(self, doc: Mapping[str, Any], flagged: set[str]) -> None:
+        self.doc = doc
+        self.flagged = flagged
+
+    def node(self, *parts: PathPart) -> Any:
+        """The raw value at `parts`, or _ABSENT."""
+        node: Any = self.doc
+        for part in parts:
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    return _ABSENT
+            elif not isinstance(node, Mapping) or part not in node:
+                return _ABSENT
+            node = node[part]
+        return node
+
+    def get(
+        self,
+        *parts: PathPart,
+        convert: Callable[[Any], Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """`default` when absent; None when present but invalid; else the (converted) value."""
+        value = self.node(*parts)
+        if value is _ABSENT:
+            return default
+        if json_path(parts) in self.flagged:
+            return None
+        if convert is None:
+            return value
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            return None
+
+
+def _ml_parameter_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    yield from _image_rules(doc)
+    yield from _name_rules(fields)
+    yield from _spot_rules(doc, fields)
+    yield from _pair_rules(fields)
+    yield from _autoscaling_rules(doc, fields)
+    yield from _tuning_limit_rules(fields)
+    yield from _strategy_rules(doc, fields)
+    yield from _endpoint_wait_rules(fields)
+
+
+def _image_rules(doc: Mapping[str, Any]) -> Iterator[Problem]:
+    has_algorithm = "algorithmARN" in doc
+    has_image = "trainingImage" in doc
+    if has_algorithm and has_image:
+        yield Problem("$.trainingImage", "give either 'algorithmARN' or 'trainingImage', not both")
+    elif not has_algorithm and not has_image:
+        yield Problem("$", "'algorithmARN' or 'trainingImage' is required")
+    if has_algorithm and "metricDefinitions" in doc:
+        yield Problem(
+            "$.metricDefinitions",
+            "is only used with 'trainingImage'; an algorithm resource defines its own metrics",
+        )
+
+
+def _name_rules(fields: _Fields) -> Iterator[Problem]:
+    endpoint = fields.get("endpointName")
+    limit = naming.max_base_length(naming.NAME_LIMIT)
+    if isinstance(endpoint, str) and len(endpoint) > limit:
+        yield Problem(
+            "$.endpointName",
+            f"{endpoint!r} is {len(endpoint)} characters long; endpoint configs are named "
+            f"'<endpointName>-<runId>' ({naming.RUN_SUFFIX_LENGTH} more characters, "
+            f"{naming.NAME_LIMIT} at most), so at most {limit} are allowed",
+        )
+
+
+def _spot_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    spot = fields.get("enableManagedSpotTraining", convert=to_bool, default=False)
+    if not spot:
+        return
+    if "spotTrainingCheckpointS3Uri" not in doc:
+        yield Problem(
+            "$", "'spotTrainingCheckpointS3Uri' is required when enableManagedSpotTraining is true"
+        )
+    runtime = fields.get("maxRuntimeInSeconds", convert=to_int, default=DEFAULT_MAX_RUNTIME_SECONDS)
+    wait = fields.get("maxWaitTimeInSeconds", convert=to_int)
+    if runtime is not None and wait is not None and wait < runtime:
+        yield Problem(
+            "$.maxWaitTimeInSeconds",
+            f"{wait} is less than maxRuntimeInSeconds ({runtime}); managed spot training needs "
+            "maxWaitTimeInSeconds >= maxRuntimeInSeconds",
+        )
+
+
+_BOTH_OR_NEITHER: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("model",), "trainingSubnets", "trainingSecurityGroupIds"),
+    (("model", "hosting"), "subnets", "securityGroupIds"),
+    ((), "autoscalingMinCapacity", "autoscalingMaxCapacity"),
+)
+
+
+def _pair_rules(fields: _Fields) -> Iterator[Problem]:
+    for parent, first, second in _BOTH_OR_NEITHER:
+        node = fields.node(*parent)
+        if not isinstance(node, Mapping) or (first in node) == (second in node):
+            continue
+        present, missing = (first, second) if first in node else (second, first)
+        yield Problem(
+            json_path(parent), f"{missing!r} is required when {present!r} is set (both or neither)"
+        )
+
+
+def _autoscaling_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    low = fields.get("autoscalingMinCapacity", convert=to_int)
+    high = fields.get("autoscalingMaxCapacity", convert=to_int)
+    if low is not None and high is not None:
+        if low > high:
+            yield Problem(
+                "$.autoscalingMinCapacity", f"{low} is greater than autoscalingMaxCapacity ({high})"
+            )
+        else:
+            initial = fields.get("model", "hosting", "initialInstanceCount", convert=to_int)
+            if initial is not None and not low <= initial <= high:
+                yield Problem(
+                    "$.model.hosting.initialInstanceCount",
+                    f"{initial} is outside the auto scaling range {low} to {high}",
+                )
+    scaling_configured = "autoscalingMinCapacity" in doc or "autoscalingMaxCapacity" in doc
+    if scaling_configured and "targetTrackingScalingPolicyConfiguration" not in doc:
+        yield Problem(
+            "$",
+            "'targetTrackingScalingPolicyConfiguration' is required when auto scaling is "
+            "configured (autoscalingMinCapacity and autoscalingMaxCapacity)",
+        )
+    policy = fields.node("targetTrackingScalingPolicyConfiguration")
+    if isinstance(policy, Mapping):
+        specs = [
+            key
+            for key in ("PredefinedMetricSpecification", "CustomizedMetricSpecification")
+            if key in policy
+        ]
+        if len(specs) != 1:
+            how = "not both" if specs else "one is required"
+            yield Problem(
+                "$.targetTrackingScalingPolicyConfiguration",
+                "give either 'PredefinedMetricSpecification' or "
+                f"'CustomizedMetricSpecification' ({how})",
+            )
+
+
+def _tuning_limit_rules(fields: _Fields) -> Iterator[Problem]:
+    parallel = fields.get("maxParallelTrainingJobs", convert=to_int)
+    total = fields.get("maxNumberOfTrainingJobs", convert=to_int)
+    if parallel is not None and total is not None and parallel > total:
+        yield Problem(
+            "$.maxParallelTrainingJobs",
+            f"{parallel} is greater than maxNumberOfTrainingJobs ({total})",
+        )
+    runtime = fields.get("maxTuningRuntimeInSeconds", convert=to_int)
+    if runtime is not None and not (
+        MIN_TUNING_RUNTIME_SECONDS <= runtime <= MAX_TUNING_RUNTIME_SECONDS
+    ):
+        yield Problem(
+            "$.maxTuningRuntimeInSeconds",
+            f"{runtime} is outside what SageMaker allows: {MIN_TUNING_RUNTIME_SECONDS} to "
+            f"{MAX_TUNING_RUNTIME_SECONDS} seconds",
+        )
+    path = ("completionCriteria", "maxNumberOfTrainingJobsNotImproving")
+    not_improving = fields.get(*path, convert=to_int)
+    if not_improving is not None:
+        if not_improving < MIN_JOBS_NOT_IMPROVING:
+            yield Problem(
+                json_path(path),
+                f"{not_improving} is less than {MIN_JOBS_NOT_IMPROVING}, the least SageMaker allows",
+            )
+        elif total is not None and not_improving > total:
+            yield Problem(
+                json_path(path),
+                f"{not_improving} is greater than maxNumberOfTrainingJobs ({total}), so it could "
+                "never end the tuning job",
+            )
+
+
+def _strategy_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    strategy = fields.get("tuningStrategy")
+    if "hyperbandStrategyConfig" in doc and strategy is not None and strategy != "Hyperband":
+        yield Problem(
+            "$.hyperbandStrategyConfig",
+            f"is only used with tuningStrategy Hyperband, not {strategy}",
+        )
+    low = fields.get("hyperbandStrategyConfig", "minResource", convert=to_int)
+    high = fields.get("hyperbandStrategyConfig", "maxResource", convert=to_int)
+    if low is not None and high is not None and low > high:
+        yield Problem(
+            "$.hyperbandStrategyConfig.minResource", f"{low} is greater than maxResource ({high})"
+        )
+    if high is not None and high > MAX_HYPERBAND_RESOURCE:
+        yield Problem(
+            "$.hyperbandStrategyConfig.maxResource",
+            f"{high} is greater than {MAX_HYPERBAND_RESOURCE}, the most Hyperband allows",
+        )
+    if strategy == "Hyperband" and fields.get("trainingJobEarlyStoppingType") == "Auto":
+        yield Problem(
+            "$.trainingJobEarlyStoppingType",
+            "must be Off with tuningStrategy Hyperband, which stops training jobs early itself",
+        )
+
+
+def _endpoint_wait_rules(fields: _Fields) -> Iterator[Problem]:
+    interval = fields.get(
+        "endpointWaitIntervalSeconds", convert=to_int, default=DEFAULT_WAIT_INTERVAL_SECONDS
+    )
+    timeout = fields.get(
+        "endpointWaitTimeoutSeconds", convert=to_int, default=DEFAULT_WAIT_TIMEOUT_SECONDS
+    )
+    if not interval or not timeout:
+        return
+    if timeout < interval:
+        yield Problem(
+            "$.endpointWaitTimeoutSeconds",
+            f"{timeout} is shorter than endpointWaitIntervalSeconds ({interval})",
+        )
+    elif timeout // interval > MAX_ENDPOINT_WAIT_ATTEMPTS:
+        yield Problem(
+            "$.endpointWaitIntervalSeconds",
+            f"checking every {interval} s for {timeout} s makes {timeout // interval} checks; "
+            f"at most {MAX_ENDPOINT_WAIT_ATTEMPTS} fit in one execution's history, so check less "
+            "often",
+        )
+
+
+def _hyperparameter_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    ranges = fields.node("parameterRanges")
+    tuned: dict[str, str] = {}  # name -> where it is tuned
+    total = 0
+    if isinstance(ranges, Mapping):
+        for kind in RANGE_KINDS:
+            items = ranges.get(kind)
+            if not isinstance(items, list):
+                continue
+            total += len(items)
+            for index, item in enumerate(items):
+                if isinstance(item, Mapping):
+                    yield from _range_rules(fields, ("parameterRanges", kind, index), tuned)
+        if total == 0:
+            yield Problem(
+                "$.parameterRanges",
+                "has no ranges; give at least one integer, continuous or categorical range to tune",
+            )
+        elif total > MAX_TUNED_HYPERPARAMETERS:
+            yield Problem(
+                "$.parameterRanges",
+                f"has {total} ranges; a tuning job searches at most {MAX_TUNED_HYPERPARAMETERS} "
+                "hyperparameters",
+            )
+    static = fields.node("staticHyperParameters")
+    if isinstance(static, Mapping):
+        for key in static:
+            if key in tuned:
+                yield Problem(
+                    json_path(("staticHyperParameters", key)),
+                    f"is also tuned at {tuned[key]}; a hyperparameter is either static or tuned",
+                )
+        if len(static) + total > MAX_HYPERPARAMETERS:
+            yield Problem(
+                "$.staticHyperParameters",
+                f"{len(static)} static and {total} tuned hyperparameters make "
+                f"{len(static) + total}; SageMaker allows at most {MAX_HYPERPARAMETERS}",
+            )
+
+
+def _range_rules(
+    fields: _Fields, base: tuple[PathPart, ...], tuned: dict[str, str]
+) -> Iterator[Problem]:
+    kind = base[1]
+    name = fields.get(*base, "Name")
+    if isinstance(name, str):
+        if name in tuned:
+            yield Problem(json_path((*base, "Name")), f"{name!r} is already tuned at {tuned[name]}")
+        else:
+            tuned[name] = json_path(base)
+    if kind == "CategoricalParameterRanges":
+        values = fields.get(*base, "Values")
+        if isinstance(values, list):
+            duplicate = _first_duplicate(values)
+            if duplicate is not None:
+                yield Problem(
+                    json_path((*base, "Values")), f"lists {_show(duplicate)} more than once"
+                )
+        return
+    convert = to_int if kind == "IntegerParameterRanges" else to_float
+    low = fields.get(*base, "MinValue", convert=convert)
+    high = fields.get(*base, "MaxValue", convert=convert)
+    scaling = fields.get(*base, "ScalingType")
+    if low is not None and high is not None and low > high:
+        yield Problem(json_path((*base, "MinValue")), f"{low} is greater than MaxValue ({high})")
+    if scaling == "Logarithmic" and low is not None and low <= 0:
+        yield Problem(
+            json_path((*base, "MinValue")), f"Logarithmic scaling needs MinValue > 0, got {low}"
+        )
+    if scaling == "ReverseLogarithmic":
+        if kind == "IntegerParameterRanges":
+            yield Problem(
+                json_path((*base, "ScalingType")),
+                "ReverseLogarithmic scaling is only for continuous ranges",
+            )
+        elif (low is not None and low < 0) or (high is not None and high >= 1):
+            yield Problem(
+                json_path(base), "ReverseLogarithmic scaling needs 0 <= MinValue <= MaxValue < 1"
+            )
+
+
+def _manifest_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    channels = fields.node("channels")
+    if not isinstance(channels, list):
+        return
+    seen: dict[str, str] = {}
+    for index in range(len(channels)):
+        name = fields.get("channels", index, "channelName")
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            yield Problem(
+                json_path(("channels", index, "channelName")),
+                f"{name!r} is already used by {seen[name]}; channel names must be unique",
+            )
+        else:
+            seen[name] = json_path(("channels", index))
+
+
+def _grid_rules(
+    ml_parameters: Mapping[str, Any], hyperparameters: Mapping[str, Any]
+) -> list[Problem]:
+    ranges = hyperparameters.get("parameterRanges")
+    if ml_parameters.get("tuningStrategy") != "Grid" or not isinstance(ranges, Mapping):
+        return []
+    problems = [
+        Problem(
+            json_path(("parameterRanges", kind)),
+            "tuningStrategy Grid (in ml-parameters) searches categorical ranges only",
+        )
+        for kind in RANGE_KINDS[:2]
+        if ranges.get(kind)
+    ]
+    if not ranges.get("CategoricalParameterRanges"):
+        problems.append(
+            Problem(
+                "$.parameterRanges.CategoricalParameterRanges",
+                "tuningStrategy Grid (in ml-parameters) needs at least one categorical range",
+            )
+        )
+    return problems
+
+
+def _hyperband_resource_rule(
+    ml_parameters: Mapping[str, Any], hyperparameters: Mapping[str, Any]
+) -> list[Problem]:
+    if ml_parameters.get("tuningStrategy") != "Hyperband":
+        return []
+    config = ml_parameters.get("hyperbandStrategyConfig")
+    if isinstance(config, Mapping) and "maxResource" in config:
+        return []
+    static = hyperparameters.get("staticHyperParameters")
+    if isinstance(static, Mapping) and any(key in static for key in HYPERBAND_EPOCH_KEYS):
+        return []
+    return [
+        Problem(
+            "$.hyperbandStrategyConfig",
+            "tuningStrategy Hyperband needs 'maxResource' here, or one of the static "
+            f"hyperparameters {', '.join(HYPERBAND_EPOCH_KEYS)} (in hyperparameters) to infer it",
+        )
+    ]
