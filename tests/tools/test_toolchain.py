@@ -20,8 +20,10 @@ spec.loader.exec_module(toolchain)
 
 def test_mirror_holds_the_verified_provider_and_config_points_at_it(tmp_path: Path) -> None:
     mirror = toolchain.install_mirror(tmp_path)
-    zip_path = mirror / "registry.terraform.io" / "hashicorp" / "aws" / toolchain.PROVIDER_ZIP
-    assert toolchain.sha256_of(zip_path) == toolchain.PROVIDER_SHA256
+    platform_dir = mirror / "registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64"
+    binary = platform_dir / "terraform-provider-aws_v3.39.0_x5"
+    assert binary.is_file() and os.access(binary, os.X_OK)
+    assert (platform_dir / ".sha256").read_text().strip() == toolchain.PROVIDER_SHA256
     config = toolchain.write_cli_config(tmp_path, mirror).read_text()
     assert f'path    = "{mirror}"' in config
     assert '"registry.terraform.io/hashicorp/aws"' in config
