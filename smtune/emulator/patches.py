@@ -1,0 +1,566 @@
+"""The patches that fill moto 5.2.5's gaps, applied while an emulator runs.
+
+Each `_patch_*` function fills one gap and says which in its docstring. They replace attributes
+through `_replace`, which records the original so `revert()` restores moto exactly. The layer
+relies on moto internals, so `apply()` refuses any moto release other than the pinned one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import threading
+import uuid
+from importlib import metadata
+from typing import Any, Callable
+
+from .lambda_runtime import Invocation, LambdaRuntime
+
+SUPPORTED_MOTO_VERSION = "5.2.5"
+
+_MISSING = object()
+_originals: list[tuple[Any, str, Any]] = []
+_lock = threading.RLock()
+_lambda_runtime: LambdaRuntime | None = None
+
+
+class UnsupportedMotoVersion(RuntimeError):
+    """The installed moto is not the release this layer was written against."""
+
+
+def check_moto_version() -> None:
+    try:
+        installed = metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        installed = None
+    if installed != SUPPORTED_MOTO_VERSION:
+        raise UnsupportedMotoVersion(
+            f"moto: the emulator patches moto internals and needs moto {SUPPORTED_MOTO_VERSION}, "
+            f"but {'no moto' if installed is None else 'moto ' + installed} is installed. "
+            f"Install it with: pip install 'moto[server]=={SUPPORTED_MOTO_VERSION}'"
+        )
+
+
+def _replace(owner: Any, name: str, value: Any) -> None:
+    """Set `owner.name` (or `owner[name]` for a dict), remembering what was there."""
+    if isinstance(owner, dict):
+        _originals.append((owner, name, owner.get(name, _MISSING)))
+        owner[name] = value
+    else:
+        _originals.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, value)
+
+
+def _bound_arguments(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return dict(inspect.signature(function).bind(*args, **kwargs).arguments)
+
+
+# 1. Step Functions: states:startExecution, execution names and outputs ----------------------
+
+
+def _patch_start_execution_task() -> None:
+    """`arn:aws:states:::states:startExecution` (plain, .sync, .sync:2) fails in moto with
+    KeyError 'StateMachineArn': the engine hands botocore the ASL's PascalCase keys and reads
+    botocore's camelCase response as if it were PascalCase. Requests are camelCased for botocore;
+    the start response and the .sync/.sync:2 results are PascalCased as AWS returns them (.sync:2
+    Output parsed JSON, .sync Output a string). A failed child fails the parent's task with
+    States.TaskFailed and the child's description as cause (moto's resolver, now reachable).
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as module,
+    )
+
+    from .sfn_tasks import sfn_request_keys, sfn_response_keys
+
+    service = module.StateTaskServiceSfn
+    original_parameters = service._normalise_parameters
+
+    def _normalise_parameters(
+        self: Any,
+        parameters: dict,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original_parameters(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is None:
+            sfn_request_keys(parameters)
+
+    def _normalise_response(
+        self: Any,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        sfn_response_keys(response)
+
+    _replace(service, "_normalise_parameters", _normalise_parameters)
+    _replace(service, "_normalise_response", _normalise_response)
+
+
+def _patch_execution_names() -> None:
+    """moto's executing backend names an execution started without a name `None`, so the second
+    unnamed StartExecution of a state machine (a parent starting its child twice) fails with
+    ExecutionAlreadyExists. AWS generates a UUID; so does this patch.
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        return original(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    _replace(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+def _patch_execution_output() -> None:
+    """An execution whose output holds a timestamp (`$$.Execution.StartTime`, an aws-sdk
+    response) makes moto's DescribeExecution fail with HTTP 500, and moto marks an execution
+    SUCCEEDED before it stores the output, so a poller can see SUCCEEDED without output. The
+    output is made JSON-safe and stored before the status changes.
+    """
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramEnded,
+        ProgramError,
+        ProgramStopped,
+        ProgramTimedOut,
+    )
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from .sfn_tasks import json_safe
+
+    def _reflect_execution_status(self: Any) -> None:
+        execution = self.execution
+        program_state = execution.exec_worker.env.program_state()
+        if isinstance(program_state, ProgramEnded):
+            execution.output = json_safe(execution.exec_worker.env.states.get_input())
+            status = ExecutionStatus.SUCCEEDED
+        elif isinstance(program_state, ProgramStopped):
+            status = ExecutionStatus.ABORTED
+        elif isinstance(program_state, ProgramError):
+            execution.error = program_state.error.get("error")
+            execution.cause = program_state.error.get("cause")
+            status = ExecutionStatus.FAILED
+        elif isinstance(program_state, ProgramTimedOut):
+            status = ExecutionStatus.TIMED_OUT
+        else:
+            raise RuntimeWarning(
+                f"Execution ended with unsupported ProgramState type '{type(program_state)}'."
+            )
+        execution.stop_date = datetime.datetime.now(tz=datetime.timezone.utc)
+        execution.exec_status = status
+
+    _replace(
+        BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status
+    )
+
+
+# 2. aws-sdk integrations ----------------------------------------------------------------------
+
+
+def _patch_aws_sdk_services() -> None:
+    """`aws-sdk:applicationautoscaling:*` fails in moto with "Unknown service:
+    'applicationautoscaling'": the engine maps only sfn/states to botocore names. It is mapped
+    to botocore's `application-autoscaling`.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    overrides = StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
+    _replace(overrides, "applicationautoscaling", "application-autoscaling")
+
+
+def _patch_aws_sdk_errors_and_results() -> None:
+    """moto names every aws-sdk client error `<api>.<api>Exception` in lower case
+    (`sagemaker.sagemakerException`) and leaves datetimes in results. AWS names a modelled error
+    `SageMaker.ResourceNotFoundException` / `ApplicationAutoScaling.ValidationException` and an
+    unmodelled one `SageMaker.SageMakerException`; results become JSON-safe (ISO-8601 times).
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as module,
+    )
+
+    from .sfn_tasks import make_json_safe_in_place, sdk_error_name
+
+    labels = {"sagemaker": "SageMaker", "applicationautoscaling": "ApplicationAutoScaling"}
+    botocore_names = {"SageMaker": "sagemaker", "ApplicationAutoScaling": "application-autoscaling"}
+    for api_name, label in labels.items():
+        _replace(module._SERVICE_ERROR_NAMES, api_name, label)
+
+    service = module.StateTaskServiceAwsSdk
+    original_name = service._normalise_exception_name
+
+    def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
+        botocore_name = botocore_names.get(norm_service_name)
+        if botocore_name is None or not hasattr(ex, "response"):
+            return original_name(norm_service_name, ex)
+        code = str(ex.response.get("Error", {}).get("Code", ""))
+        return sdk_error_name(
+            norm_service_name, botocore_name, code, f"{norm_service_name}Exception"
+        )
+
+    def _normalise_response(
+        self: Any,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        make_json_safe_in_place(response)
+
+    _replace(service, "_normalise_exception_name", staticmethod(_normalise_exception_name))
+    _replace(service, "_normalise_response", _normalise_response)
+
+
+# 3. Lambda ------------------------------------------------------------------------------------
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key in (name, name.lower(), name.title()):
+        value = headers.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def _save_log(function: Any, invocation: Invocation) -> None:
+    text = (
+        f"START RequestId: {invocation.request_id} Version: $LATEST\n"
+        f"{invocation.log}"
+        f"END RequestId: {invocation.request_id}"
+    )
+    function.logs_backend.ensure_log_group(function.logs_group_name)
+    function.save_logs(text)
+
+
+def _patch_lambda_invoke() -> None:
+    """moto runs Lambda code only in Docker; without it the simple backend echoes the payload
+    back and S3 notifications to a Lambda do nothing. Here every invocation (API, Step
+    Functions task, S3 notification) runs the function's real handler from its zip in a
+    subprocess (see lambda_runtime); a raised exception becomes FunctionError "Unhandled" with
+    {errorType, errorMessage, stackTrace}, so Step Functions sees errorType as the error name.
+    The handler's output goes to the function's CloudWatch log group. moto's own queue of
+    canned results (/moto-api/static/lambda-simple/response) still wins when filled.
+    """
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    original_invoke = LambdaFunction.invoke
+
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        runtime = _lambda_runtime
+        if runtime is None:
+            return original_invoke(self, body, request_headers, response_headers)
+        event = body.encode("utf-8") if isinstance(body, str) else (body or b"{}")
+        invocation_type = _header(request_headers, "X-Amz-Invocation-Type") or "RequestResponse"
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            worker = threading.Thread(
+                target=lambda: _save_log(self, runtime.invoke(self, event)),
+                name=f"lambda-event-{self.function_name}",
+                daemon=True,
+            )
+            worker.start()
+            return b""
+        invocation = runtime.invoke(self, event)
+        _save_log(self, invocation)
+        if invocation.function_error:
+            response_headers["x-amz-function-error"] = invocation.function_error
+        response_headers["x-amz-log-result"] = invocation.log_tail_base64
+        return invocation.payload
+
+    original_simple_invoke = LambdaSimpleBackend.invoke
+
+    def simple_invoke(
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> Any:
+        if self.lambda_simple_results_queue or _lambda_runtime is None:
+            return original_simple_invoke(
+                self, function_name, qualifier, body, headers, response_headers
+            )
+        return LambdaBackend.invoke(self, function_name, qualifier, body, headers, response_headers)
+
+    _replace(LambdaFunction, "invoke", invoke)
+    _replace(LambdaSimpleBackend, "invoke", simple_invoke)
+
+
+# 4. SageMaker task integration -----------------------------------------------------------------
+
+
+def _patch_sagemaker_task() -> None:
+    """`arn:aws:states:::sagemaker:*.sync` fails in moto ("Unsupported .sync callback
+    procedure") and a failing optimised SageMaker call becomes an uncatchable States.Runtime.
+    SageMaker tasks get their own integration (sfn_tasks.StateTaskServiceSageMaker): .sync for
+    CreateHyperParameterTuningJob/CreateTrainingJob, AWS error names for request-response calls.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        state_task_factory,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_factory,
+    )
+
+    from .sfn_tasks import StateTaskServiceSageMaker
+
+    original = state_task_service_factory.state_task_service_for
+
+    def state_task_service_for(service_name: str) -> Any:
+        if service_name == "sagemaker":
+            return StateTaskServiceSageMaker()
+        return original(service_name)
+
+    _replace(state_task_service_factory, "state_task_service_for", state_task_service_for)
+    _replace(state_task_factory, "state_task_service_for", state_task_service_for)
+
+
+# 5. SageMaker tuning jobs and algorithms -------------------------------------------------------
+
+
+def _patch_sagemaker_tuning() -> None:
+    """moto completes a tuning job at once with a fixed "FakeTrainingJobName" best job that no
+    training job backs, and lacks StopHyperParameterTuningJob,
+    ListTrainingJobsForHyperParameterTuningJob, CreateAlgorithm and DescribeAlgorithm. Tuning
+    jobs now run real (emulated) training jobs with sampled hyperparameters, distinct objective
+    values and model artifacts, and end as the control queue says (see sagemaker_sim).
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from . import sagemaker_sim
+
+    original_create = SageMakerModelBackend.create_hyper_parameter_tuning_job
+    original_describe = SageMakerModelBackend.describe_hyper_parameter_tuning_job
+
+    def create_hyper_parameter_tuning_job(self: Any, *args: Any, **kwargs: Any) -> str:
+        request = _bound_arguments(original_create, self, *args, **kwargs)
+        sagemaker_sim.validate_tuning_job_request(
+            request.get("hyper_parameter_tuning_job_config"),
+            request.get("training_job_definition"),
+            request.get("training_job_definitions"),
+        )
+        arn = original_create(self, *args, **kwargs)
+        job = self.hyper_parameter_tuning_jobs[request["hyper_parameter_tuning_job_name"]]
+        sagemaker_sim.start_tuning_run(self, job)
+        return arn
+
+    def describe_hyper_parameter_tuning_job(
+        self: Any, hyper_parameter_tuning_job_name: str
+    ) -> dict[str, Any]:
+        sagemaker_sim.describe_tuning_job(self, hyper_parameter_tuning_job_name)
+        return original_describe(self, hyper_parameter_tuning_job_name)
+
+    def stop_hyper_parameter_tuning_job(self: Any) -> Any:
+        sagemaker_sim.stop_tuning_job(
+            self.sagemaker_backend, self._get_param("HyperParameterTuningJobName")
+        )
+        return EmptyResult()
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self: Any) -> Any:
+        return ActionResult(
+            sagemaker_sim.list_training_jobs_for_tuning_job(
+                self.sagemaker_backend,
+                self._get_param("HyperParameterTuningJobName"),
+                status_equals=self._get_param("StatusEquals"),
+                sort_by=self._get_param("SortBy"),
+                sort_order=self._get_param("SortOrder"),
+                max_results=self._get_param("MaxResults"),
+                next_token=self._get_param("NextToken"),
+            )
+        )
+
+    def create_algorithm(self: Any) -> Any:
+        request = {
+            key: self._get_param(key)
+            for key in ("AlgorithmName", "TrainingSpecification", "InferenceSpecification")
+        }
+        arn = sagemaker_sim.create_algorithm(self.sagemaker_backend, request)
+        return ActionResult({"AlgorithmArn": arn})
+
+    def describe_algorithm(self: Any) -> Any:
+        return ActionResult(
+            sagemaker_sim.describe_algorithm(
+                self.sagemaker_backend, self._get_param("AlgorithmName")
+            )
+        )
+
+    _replace(
+        SageMakerModelBackend,
+        "create_hyper_parameter_tuning_job",
+        create_hyper_parameter_tuning_job,
+    )
+    _replace(
+        SageMakerModelBackend,
+        "describe_hyper_parameter_tuning_job",
+        describe_hyper_parameter_tuning_job,
+    )
+    _replace(SageMakerResponse, "stop_hyper_parameter_tuning_job", stop_hyper_parameter_tuning_job)
+    _replace(
+        SageMakerResponse,
+        "list_training_jobs_for_hyper_parameter_tuning_job",
+        list_training_jobs_for_hyper_parameter_tuning_job,
+    )
+    _replace(SageMakerResponse, "create_algorithm", create_algorithm)
+    _replace(SageMakerResponse, "describe_algorithm", describe_algorithm)
+
+
+# 6. SageMaker endpoints ------------------------------------------------------------------------
+
+
+def _patch_sagemaker_endpoints() -> None:
+    """moto has no UpdateEndpoint and every endpoint is InService at once. UpdateEndpoint
+    switches the config (or rolls back, or fails, as the control queue says); CreateEndpoint can
+    fail; with progression set, endpoints pass through Creating/Updating for a few Describe
+    calls. An update that removes or retypes a variant still registered with Application Auto
+    Scaling is refused, as SageMaker refuses it.
+    """
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from . import sagemaker_sim
+
+    original_create = SageMakerModelBackend.create_endpoint
+    original_describe = SageMakerModelBackend.describe_endpoint
+
+    def create_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
+        endpoint = original_create(self, *args, **kwargs)
+        sagemaker_sim.start_endpoint_creation(self, endpoint)
+        return endpoint
+
+    def describe_endpoint(self: Any, endpoint_name: str) -> dict[str, Any]:
+        sagemaker_sim.describe_endpoint(self, endpoint_name)
+        return original_describe(self, endpoint_name)
+
+    def update_endpoint(self: Any) -> Any:
+        arn = sagemaker_sim.update_endpoint(
+            self.sagemaker_backend,
+            self._get_param("EndpointName"),
+            self._get_param("EndpointConfigName"),
+        )
+        return ActionResult({"EndpointArn": arn})
+
+    _replace(SageMakerModelBackend, "create_endpoint", create_endpoint)
+    _replace(SageMakerModelBackend, "describe_endpoint", describe_endpoint)
+    _replace(SageMakerResponse, "update_endpoint", update_endpoint)
+
+
+# 7. Application Auto Scaling -------------------------------------------------------------------
+
+
+def _patch_application_autoscaling() -> None:
+    """moto answers a missing scalable target with ValidationException where AWS answers
+    ObjectNotFoundException (DeregisterScalableTarget, PutScalingPolicy), accepts a scaling
+    policy for a target never registered, and keeps a target's policies after deregistering it
+    (AWS deletes them). All three follow AWS here.
+    """
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+    from moto.core.exceptions import JsonRESTError
+
+    def not_found(namespace: str, resource_id: str, dimension: str) -> JsonRESTError:
+        return JsonRESTError(
+            "ObjectNotFoundException",
+            f"No scalable target registered for service namespace: {namespace}, "
+            f"resource ID: {resource_id}, scalable dimension: {dimension}",
+        )
+
+    original_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+    original_put_policy = ApplicationAutoscalingBackend.put_scaling_policy
+
+    def deregister_scalable_target(self: Any, namespace: str, r_id: str, dimension: str) -> None:
+        if not self._scalable_target_exists(r_id, dimension):
+            raise not_found(namespace, r_id, dimension)
+        original_deregister(self, namespace, r_id, dimension)
+        for key, policy in list(self.policies.items()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (
+                namespace,
+                r_id,
+                dimension,
+            ):
+                policy.delete_alarms(self.account_id, self.region_name)
+                del self.policies[key]
+
+    def put_scaling_policy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        request = _bound_arguments(original_put_policy, self, *args, **kwargs)
+        if not self._scalable_target_exists(request["resource_id"], request["scalable_dimension"]):
+            raise not_found(
+                request["service_namespace"],
+                request["resource_id"],
+                request["scalable_dimension"],
+            )
+        return original_put_policy(self, *args, **kwargs)
+
+    _replace(
+        ApplicationAutoscalingBackend, "deregister_scalable_target", deregister_scalable_target
+    )
+    _replace(ApplicationAutoscalingBackend, "put_scaling_policy", put_scaling_policy)
+
+
+PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_start_execution_task,
+    _patch_execution_names,
+    _patch_execution_output,
+    _patch_aws_sdk_services,
+    _patch_aws_sdk_errors_and_results,
+    _patch_lambda_invoke,
+    _patch_sagemaker_task,
+    _patch_sagemaker_tuning,
+    _patch_sagemaker_endpoints,
+    _patch_application_autoscaling,
+)
+
+
+def is_applied() -> bool:
+    return bool(_originals)
+
+
+def apply() -> None:
+    """Install every patch (idempotent). Fails with UnsupportedMotoVersion on another moto."""
+    with _lock:
+        if _originals:
+            return
+        check_moto_version()
+        try:
+            for patch in PATCHES:
+                patch()
+        except Exception:
+            revert()
+            raise
+
+
+def revert() -> None:
+    """Restore moto as it was before `apply()` (idempotent)."""
+    with _lock:
+        while _originals:
+            owner, name, original = _originals.pop()
+            if isinstance(owner, dict):
+                if original is _MISSING:
+                    owner.pop(name, None)
+                else:
+                    owner[name] = original
+            elif original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+def set_lambda_runtime(runtime: LambdaRuntime | None) -> None:
+    """Where Lambda invocations run their handlers; None restores moto's behaviour."""
+    global _lambda_runtime
+    _lambda_runtime = runtime

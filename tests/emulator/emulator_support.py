@@ -1,0 +1,73 @@
+"""Helpers shared by the emulator tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from smtune.emulator import patches
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] in TERMINAL:
+            return description
+        if time.monotonic() > deadline:
+            raise AssertionError(f"execution still {description['status']} after {timeout} s")
+        time.sleep(0.1)
+
+
+def task(resource: str, parameters: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A one-state machine around a Task."""
+    state = {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
+    state.update(fields)
+    return {"StartAt": "Task", "States": {"Task": state}}
+
+
+def caught(resource: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A Task whose every error is caught into `$.error`, so the output shows its name."""
+    return {
+        "StartAt": "Task",
+        "States": {
+            "Task": {
+                "Type": "Task",
+                "Resource": resource,
+                "Parameters": parameters,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+                "End": True,
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def output_of(description: dict[str, Any]) -> Any:
+    assert description["status"] == "SUCCEEDED", description
+    return json.loads(description["output"])
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@contextmanager
+def moto_as_released() -> Iterator[None]:
+    """Run a block without the emulation patches, to show the gap each one fills."""
+    patches.revert()
+    try:
+        yield
+    finally:
+        patches.apply()

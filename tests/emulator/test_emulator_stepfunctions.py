@@ -1,0 +1,232 @@
+"""Step Functions gaps: startExecution integrations, unnamed executions, timestamps, aws-sdk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from emulator_support import caught, moto_as_released, output_of, task, wait_for_execution
+
+pytestmark = pytest.mark.emulator
+
+START = "arn:aws:states:::states:startExecution"
+
+CHILD = {
+    "StartAt": "Decide",
+    "States": {
+        "Decide": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Fail"}],
+            "Default": "Echo",
+        },
+        "Echo": {"Type": "Pass", "Parameters": {"echo.$": "$.value"}, "End": True},
+        "Fail": {"Type": "Fail", "Error": "ChildError", "Cause": "the child gave up"},
+    },
+}
+
+
+@pytest.fixture
+def child_arn(aws, role_arn):
+    return aws("stepfunctions").create_state_machine(
+        name="child", definition=json.dumps(CHILD), roleArn=role_arn
+    )["stateMachineArn"]
+
+
+def start_child(child_arn: str, condition: str, fail: bool = False) -> dict:
+    return task(
+        START + condition,
+        {"StateMachineArn": child_arn, "Input": {"value": "hello", "fail": fail}},
+    )
+
+
+def test_sync2_parent_returns_the_childs_output_as_json(run_state_machine, child_arn):
+    # GIVEN a parent that runs the child with startExecution.sync:2
+    # WHEN it runs
+    result = output_of(run_state_machine(start_child(child_arn, ".sync:2")))
+
+    # THEN the task result is the child's description, PascalCased, Output parsed
+    assert result["Status"] == "SUCCEEDED"
+    assert result["Output"] == {"echo": "hello"}
+    assert result["Input"] == {"value": "hello", "fail": False}
+    assert result["ExecutionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:child:"
+    )
+
+
+def test_sync_parent_returns_the_childs_output_as_a_string(run_state_machine, child_arn):
+    result = output_of(run_state_machine(start_child(child_arn, ".sync")))
+
+    assert result["Status"] == "SUCCEEDED"
+    assert json.loads(result["Output"]) == {"echo": "hello"}
+
+
+def test_plain_start_returns_execution_arn_and_start_date(run_state_machine, child_arn, aws):
+    result = output_of(run_state_machine(start_child(child_arn, "")))
+
+    assert set(result) == {"ExecutionArn", "StartDate"}
+    child = wait_for_execution(aws("stepfunctions"), result["ExecutionArn"])
+    assert json.loads(child["output"]) == {"echo": "hello"}
+
+
+def test_failed_child_fails_the_parent_task_with_the_childs_description(
+    run_state_machine, child_arn
+):
+    # GIVEN a child that fails
+    definition = start_child(child_arn, ".sync:2", fail=True)
+
+    # WHEN the parent runs it
+    description = run_state_machine(definition)
+
+    # THEN the parent fails with States.TaskFailed, and the cause is the child's description
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.TaskFailed"
+    cause = json.loads(description["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == (
+        "FAILED",
+        "ChildError",
+        "the child gave up",
+    )
+
+
+def test_start_execution_task_fails_without_the_patch(run_state_machine, child_arn):
+    with moto_as_released():
+        description = run_state_machine(start_child(child_arn, ".sync:2"))
+
+    assert description["status"] == "FAILED"
+
+
+def test_unnamed_executions_get_distinct_names(aws, child_arn):
+    sfn = aws("stepfunctions")
+
+    first = sfn.start_execution(stateMachineArn=child_arn, input="{}")
+    second = sfn.start_execution(stateMachineArn=child_arn, input="{}")
+
+    assert first["executionArn"] != second["executionArn"]
+    assert not first["executionArn"].endswith(":None")
+
+
+def test_unnamed_executions_collide_without_the_patch(aws, child_arn):
+    sfn = aws("stepfunctions")
+    with moto_as_released():
+        sfn.start_execution(stateMachineArn=child_arn, input='{"fail": false}')
+        with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
+            sfn.start_execution(stateMachineArn=child_arn, input='{"fail": false}')
+
+
+TIMESTAMP_OUTPUT = {
+    "StartAt": "Stamp",
+    "States": {
+        "Stamp": {
+            "Type": "Pass",
+            "Parameters": {"started.$": "$$.Execution.StartTime"},
+            "End": True,
+        }
+    },
+}
+
+
+def test_timestamps_in_the_output_are_iso_strings(run_state_machine):
+    result = output_of(run_state_machine(TIMESTAMP_OUTPUT))
+
+    assert result["started"].startswith("20")
+    assert "T" in result["started"]
+
+
+def test_timestamps_in_the_output_break_describe_without_the_patch(run_state_machine):
+    with moto_as_released(), pytest.raises(ClientError, match="500"):
+        run_state_machine(TIMESTAMP_OUTPUT)
+
+
+REGISTER_TARGET = {
+    "ServiceNamespace": "sagemaker",
+    "ResourceId": "endpoint/ep/variant/AllTraffic",
+    "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    "MinCapacity": 1,
+    "MaxCapacity": 3,
+}
+
+
+def test_application_autoscaling_sdk_tasks_reach_the_service(run_state_machine, aws):
+    run_state_machine(
+        task(
+            "arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+            REGISTER_TARGET,
+        )
+    )
+
+    targets = aws("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
+    assert [(t["ResourceId"], t["MaxCapacity"]) for t in targets] == [
+        ("endpoint/ep/variant/AllTraffic", 3)
+    ]
+
+
+def test_application_autoscaling_sdk_tasks_fail_without_the_patch(run_state_machine):
+    with moto_as_released():
+        description = run_state_machine(
+            task(
+                "arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+                REGISTER_TARGET,
+            )
+        )
+
+    assert description["status"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "expected"),
+    [
+        (
+            "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+            {"EndpointName": "missing"},
+            "SageMaker.SageMakerException",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:sagemaker:describeHyperParameterTuningJob",
+            {"HyperParameterTuningJobName": "missing"},
+            "SageMaker.ResourceNotFoundException",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:applicationautoscaling:deregisterScalableTarget",
+            {
+                key: REGISTER_TARGET[key]
+                for key in ("ServiceNamespace", "ResourceId", "ScalableDimension")
+            },
+            "ApplicationAutoScaling.ObjectNotFoundException",
+        ),
+    ],
+)
+def test_sdk_errors_carry_aws_error_names(run_state_machine, resource, parameters, expected):
+    result = output_of(run_state_machine(caught(resource, parameters)))
+
+    assert result["error"]["Error"] == expected
+
+
+def test_sdk_error_names_are_lower_case_without_the_patch(run_state_machine):
+    definition = caught(
+        "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", {"EndpointName": "missing"}
+    )
+    with moto_as_released():
+        result = output_of(run_state_machine(definition))
+
+    assert result["error"]["Error"] == "sagemaker.sagemakerException"
+
+
+def test_sdk_results_with_timestamps_reach_the_output(run_state_machine, aws):
+    sagemaker = aws("sagemaker")
+    sagemaker.create_model(
+        ModelName="m",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "i"},
+    )
+
+    result = output_of(
+        run_state_machine(
+            task("arn:aws:states:::aws-sdk:sagemaker:describeModel", {"ModelName": "m"})
+        )
+    )
+
+    assert result["ModelName"] == "m"
+    assert isinstance(result["CreationTime"], str)
