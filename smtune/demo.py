@@ -28,7 +28,8 @@ EXAMPLE = REPO / "examples" / "emulator"
 DATA = REPO / "examples" / "seed"
 STATE_DIR = REPO / ".demo"
 BUCKET = "sagemaker-tuner-demo"
-MANIFEST_KEY = "manifests/manifest.json"
+# Not under the trigger prefix (manifests/): this run is started with the AWS CLI instead.
+MANIFEST_KEY = "inputs/manifest.json"
 REGION = "us-east-1"
 
 
@@ -245,7 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"state machine: {outputs['state_machine_arn']}")
 
             step("Upload the example data and a manifest")
-            aws(url, env, "s3", "mb", f"s3://{BUCKET}")
             aws(
                 url,
                 env,

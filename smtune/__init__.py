@@ -1,0 +1,1 @@
+"""smtune: operate the SageMaker tuning and deployment workflow, and emulate AWS locally."""

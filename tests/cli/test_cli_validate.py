@@ -1,0 +1,125 @@
+"""`smtune validate`: every problem at once, with its JSON path; exit 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# One worker runs all CLI tests in a row: the moto server they share lives in its process.
+pytestmark = pytest.mark.xdist_group("cli")
+
+REPO = Path(__file__).resolve().parents[2]
+
+SEED = REPO / "examples" / "seed"
+
+
+def write(path: Path, document: object) -> str:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def test_the_seed_files_are_valid(cli) -> None:
+    result = cli(
+        "validate",
+        "--ml-parameters",
+        str(SEED / "template-ml-parameters.json"),
+        "--hyperparameters",
+        str(SEED / "hyperparameters.json"),
+        "--manifest",
+        str(SEED / "manifest.json"),
+    )
+
+    assert result.code == 0
+    assert result.out.count(": valid ") == 3
+    assert result.err == ""
+
+
+def test_every_problem_is_printed_with_its_file_and_json_path(cli, tmp_path: Path) -> None:
+    # GIVEN an ml-parameters file with three independent mistakes
+    document = json.loads((SEED / "template-ml-parameters.json").read_text())
+    document["tuningStrategy"] = "Bayes"
+    del document["endpointName"]
+    document["model"]["hosting"]["instanceType"] = 3
+    path = write(tmp_path / "ml-parameters.json", document)
+
+    # WHEN it is validated
+    result = cli("validate", "--ml-parameters", path)
+
+    # THEN all three are reported, each on its own line, and the exit code says invalid
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert f"{path}: $.tuningStrategy: 'Bayes' is not one of Bayesian, Random, Hyperband, Grid" in (
+        lines
+    )
+    assert any(line.startswith(f"{path}: $: ") and "endpointName" in line for line in lines)
+    assert any(line.startswith(f"{path}: $.model.hosting.instanceType: ") for line in lines)
+    assert lines[-1] == "3 problems in 1 of 1 file"
+
+
+def test_a_valid_and_an_invalid_file_together(cli, tmp_path: Path) -> None:
+    manifest = write(tmp_path / "manifest.json", {"channels": []})
+
+    result = cli(
+        "validate",
+        "--hyperparameters",
+        str(SEED / "hyperparameters.json"),
+        "--manifest",
+        manifest,
+    )
+
+    assert result.code == 1
+    assert f"{SEED / 'hyperparameters.json'}: valid hyperparameters file" in result.out
+    assert f"{manifest}: $.channels: " in result.out
+    assert result.out.splitlines()[-1] == "1 problem in 1 of 2 files"
+
+
+def test_json_output_for_scripts(cli, tmp_path: Path) -> None:
+    manifest = write(
+        tmp_path / "manifest.json",
+        {"channels": [{"channelName": "train", "s3DataSource": {"S3Uri": "not-s3"}}]},
+    )
+
+    result = cli("validate", "--manifest", manifest, "--json")
+
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["valid"] is False
+    [entry] = report["files"]
+    assert entry["kind"] == "manifest"
+    assert entry["valid"] is False
+    assert "$.channels[0].s3DataSource.S3Uri" in [p["path"] for p in entry["problems"]]
+
+
+def test_a_missing_file_is_one_line_and_exit_2(cli, tmp_path: Path) -> None:
+    result = cli("validate", "--manifest", str(tmp_path / "nope.json"))
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == f"smtune: error: {tmp_path / 'nope.json'}: file not found\n"
+
+
+def test_invalid_json_names_the_line_and_column(cli, tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text('{\n  "channels": [,]\n}\n')
+
+    result = cli("validate", "--manifest", str(path))
+
+    assert result.code == 2
+    assert result.err.startswith(f"smtune: error: {path}: invalid JSON at line 2 column ")
+    assert result.err.count("\n") == 1
+
+
+def test_a_directory_is_not_a_file(cli, tmp_path: Path) -> None:
+    result = cli("validate", "--ml-parameters", str(tmp_path))
+
+    assert result.code == 2
+    assert result.err == f"smtune: error: {tmp_path}: is a directory, not a file\n"
+
+
+def test_at_least_one_file_is_needed(cli) -> None:
+    result = cli("validate")
+
+    assert result.code == 2
+    assert "--ml-parameters, --hyperparameters, --manifest" in result.err
