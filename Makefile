@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):$(CURDIR)/$(TOOLCHAIN)/bin
 export TF_IN_AUTOMATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo demo-stop test test-fast lint fmt lambda lambda-check checkov clean
+.PHONY: help setup demo demo-stop test test-lane-python test-lane-terraform test-fast lint fmt lambda lambda-check checkov clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,11 +40,29 @@ demo: setup ## deploy and run the whole workflow on a local AWS emulator
 demo-stop: ## stop an emulator left running by `make demo DEMO_ARGS=--keep`
 	@if [ -f .demo/emulator.pid ]; then kill "$$(cat .demo/emulator.pid)" && rm -f .demo/emulator.pid && echo "emulator stopped"; else echo "no emulator running"; fi
 
-test: setup $(CHECKOV) ## run the whole test suite
-	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+# moto keeps its state and settings per process, and the suites below start servers and patch
+# moto in-process: each suite runs in a process of its own. The Terraform suite and the rest
+# run side by side (two lanes, for two cores).
+SUITES_PYTHON := tests/unit tests/tools tests/cli tests/emulator tests/workflow
 
-test-fast: setup ## the Python tests only (no Terraform, no emulator)
-	$(PY) -m pytest -q -m "not terraform and not emulator" $(PYTEST_ARGS)
+RESULTS := .test-results
+PYTEST  := $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: setup $(CHECKOV) ## run the whole test suite
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-python test-lane-terraform
+	@$(PY) tools/test_summary.py $(RESULTS)
+
+test-lane-python:
+	@set -e; for suite in $(SUITES_PYTHON); do \
+	  echo "== $$suite"; $(PYTEST) --junitxml=$(RESULTS)/$$(basename $$suite).xml $$suite; done
+
+test-lane-terraform:
+	@echo "== tests/terraform"; $(PYTEST) --junitxml=$(RESULTS)/terraform.xml tests/terraform
+	@echo "== checkov"; $(CHECKOV) -d . --framework terraform --quiet --compact --skip-path examples/emulator --skip-path .toolchain
+
+test-fast: setup ## the unit tests only (no Terraform, no emulator)
+	$(PYTEST) tests/unit tests/tools
 
 lint: setup ## ruff and terraform fmt
 	$(VENV)/bin/ruff check .
@@ -68,4 +86,4 @@ checkov: $(CHECKOV) ## static security checks of the Terraform
 	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-path examples --skip-path .toolchain
 
 clean: ## remove the virtual environment, the toolchain and demo state
-	rm -rf $(VENV) $(TOOLCHAIN) .demo .pytest_cache
+	rm -rf $(VENV) $(TOOLCHAIN) .demo .pytest_cache $(RESULTS)
