@@ -1,0 +1,69 @@
+# ---------------------------------------------------------------------------------------------
+# The seed stack's deployment options
+# ---------------------------------------------------------------------------------------------
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+}
+
+variable "s3_bucket" {
+  description = "S3 bucket that holds the training data, the manifests and the model artifacts."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name, added to every resource as the tag \"environment\"."
+  type        = string
+  default     = "development"
+}
+
+variable "parameter_store_path" {
+  description = "Parameter Store path under which the parameters are published."
+  type        = string
+  default     = "/ml-project"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Parameter files and names
+# ---------------------------------------------------------------------------------------------
+
+variable "ml_parameters_file" {
+  description = "Path of ml-parameters.json, relative to this directory."
+  type        = string
+  default     = "../params/ml-parameters.json"
+}
+
+variable "hyperparameters_file" {
+  description = "Path of hyperparameters.json, relative to this directory."
+  type        = string
+  default     = "../params/hyperparameters.json"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "sagemaker-tuner"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Manifest trigger
+# ---------------------------------------------------------------------------------------------
+
+variable "enable_manifest_trigger" {
+  description = "Start a run when a manifest is uploaded under manifest_prefix of s3_bucket."
+  type        = bool
+  default     = false
+}
+
+variable "manage_bucket_notification" {
+  description = "Create the bucket notification for the trigger. It replaces the bucket's WHOLE notification configuration: leave false if the bucket has other notifications."
+  type        = bool
+  default     = false
+}
+
+variable "manifest_prefix" {
+  description = "Key prefix under which an uploaded manifest starts a run."
+  type        = string
+  default     = "manifests/"
+}

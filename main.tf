@@ -1,0 +1,125 @@
+# ---------------------------------------------------------------------------------------------
+# The root module: composes the parameter provider, the tuner, the deployer and the workflow
+# that runs them. It owns the SNS topic (sns.tf) and the SageMaker execution role (iam.tf);
+# the parameter files are read and checked in parameters.tf.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  # The region data source's id is the region name (its `name` attribute is deprecated in
+  # provider 6).
+  region = data.aws_region.current.id
+
+  tags = merge(var.tags, { environment = var.environment })
+
+  # Provider 3.39 cannot set a function's architecture (its default is x86_64), so Terraform
+  # deploys the x86_64 package; lambda_package_path can point at another build.
+  lambda_package_path = coalesce(var.lambda_package_path, "${path.module}/lambda_src/dist/lambda-x86_64.zip")
+
+  data_bucket_names = distinct(concat([var.s3_bucket], var.additional_s3_bucket_names))
+
+  common_settings = {
+    lambda_package_path        = local.lambda_package_path
+    lambda_runtime             = var.lambda_runtime
+    log_level                  = var.log_level
+    log_include_execution_data = var.log_include_execution_data
+    log_retention_days         = var.log_retention_days
+    logs_kms_key_arn           = var.kms_key_arns.logs
+    enable_xray_tracing        = var.enable_xray_tracing
+  }
+}
+
+module "parameters" {
+  source = "./modules/ml-parameter-provider"
+
+  name_prefix          = var.name_prefix
+  tags                 = local.tags
+  parameter_store_path = var.parameter_store_path
+  ml_parameters        = local.ml_parameters
+  hyperparameters      = local.hyperparameters
+
+  enable_manifest_trigger    = var.enable_manifest_trigger
+  manage_bucket_notification = var.manage_bucket_notification
+  manifest_bucket_name       = var.s3_bucket
+  manifest_prefix            = var.manifest_prefix
+  state_machine_arn          = module.workflow.state_machine_arn
+
+  lambda_package_path = local.common_settings.lambda_package_path
+  lambda_runtime      = local.common_settings.lambda_runtime
+  log_retention_days  = local.common_settings.log_retention_days
+  logs_kms_key_arn    = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing = local.common_settings.enable_xray_tracing
+
+  # The checks in parameters.tf run first, so a bad file fails with their message.
+  depends_on = [data.aws_partition.current]
+}
+
+module "tuner" {
+  source = "./modules/model-tuner"
+
+  name_prefix                  = var.name_prefix
+  tags                         = local.tags
+  ml_parameters                = local.ml_parameters
+  hyperparameters              = local.hyperparameters
+  sagemaker_execution_role_arn = local.sagemaker_execution_role_arn
+  sns_topic_arn                = local.sns_topic_arn
+  sns_kms_key_arn              = var.kms_key_arns.sns
+  data_bucket_names            = local.data_bucket_names
+
+  kms_key_arns = {
+    training_volume = var.kms_key_arns.training_volume
+    training_output = var.kms_key_arns.training_output
+  }
+
+  lambda_package_path        = local.common_settings.lambda_package_path
+  lambda_runtime             = local.common_settings.lambda_runtime
+  log_level                  = local.common_settings.log_level
+  log_include_execution_data = local.common_settings.log_include_execution_data
+  log_retention_days         = local.common_settings.log_retention_days
+  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+
+  depends_on = [data.aws_partition.current]
+}
+
+module "deployer" {
+  source = "./modules/model-deployer"
+
+  name_prefix          = var.name_prefix
+  tags                 = local.tags
+  ml_parameters        = local.ml_parameters
+  sns_topic_arn        = local.sns_topic_arn
+  sns_kms_key_arn      = var.kms_key_arns.sns
+  endpoint_kms_key_arn = var.kms_key_arns.endpoint
+
+  lambda_package_path        = local.common_settings.lambda_package_path
+  lambda_runtime             = local.common_settings.lambda_runtime
+  log_level                  = local.common_settings.log_level
+  log_include_execution_data = local.common_settings.log_include_execution_data
+  log_retention_days         = local.common_settings.log_retention_days
+  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+
+  depends_on = [data.aws_partition.current]
+}
+
+module "workflow" {
+  source = "./modules/workflow"
+
+  name_prefix                = var.name_prefix
+  tags                       = local.tags
+  tuner_state_machine_arn    = module.tuner.state_machine_arn
+  deployer_state_machine_arn = module.deployer.state_machine_arn
+  sns_topic_arn              = local.sns_topic_arn
+  sns_kms_key_arn            = var.kms_key_arns.sns
+
+  log_level                  = local.common_settings.log_level
+  log_include_execution_data = local.common_settings.log_include_execution_data
+  log_retention_days         = local.common_settings.log_retention_days
+  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+}

@@ -1,0 +1,141 @@
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+
+  # ---------------------------------------------------------------------------------------------
+  # One parameter per leaf. Objects are walked four levels deep (deep enough for every documented
+  # field); a list, or an object at the fourth level, is stored as one JSON value. Scalars are
+  # stored as text (true, 5000, "ml.c5.2xlarge" -> ml.c5.2xlarge). Null and empty values are
+  # skipped: Parameter Store cannot hold an empty value.
+  # ---------------------------------------------------------------------------------------------
+  documents = merge(var.ml_parameters, { hyperparameters = var.hyperparameters })
+
+  level1 = [for key, value in local.documents : { path = key, value = value }]
+  level2 = flatten([
+    for node in local.level1 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  level3 = flatten([
+    for node in local.level2 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  level4 = flatten([
+    for node in local.level3 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  leaves = concat(
+    [for leaf in local.level1 : leaf if !can(keys(leaf.value))],
+    [for leaf in local.level2 : leaf if !can(keys(leaf.value))],
+    [for leaf in local.level3 : leaf if !can(keys(leaf.value))],
+    local.level4,
+  )
+
+  parameters = {
+    for leaf in local.leaves : leaf.path => try(tostring(leaf.value), jsonencode(leaf.value))
+    if leaf.value != null && leaf.value != ""
+  }
+
+  # Parameter Store limits values in bytes, Terraform counts characters: the UTF-8 size is read
+  # from the base64 encoding (4 characters per 3 bytes, minus the padding).
+  parameter_bytes = {
+    for key, value in local.parameters : key => (
+      length(base64encode(value)) / 4 * 3
+      -(endswith(base64encode(value), "==") ? 2 : endswith(base64encode(value), "=") ? 1 : 0)
+    )
+  }
+
+  standard_tier_max_bytes = 4096
+  advanced_tier_max_bytes = 8192
+}
+
+resource "aws_ssm_parameter" "this" {
+  #checkov:skip=CKV2_AWS_34:A published copy of non-secret tuning configuration (names, instance types, ranges), readable by people and tools without a KMS key; secrets do not belong in these files.
+  for_each = local.parameters
+
+  name        = "${var.parameter_store_path}/${each.key}"
+  description = "Published by ${var.name_prefix} from its parameter files. A copy: the workflow uses the values rendered at terraform apply."
+  type        = "String"
+  value       = each.value
+  tier        = local.parameter_bytes[each.key] > local.standard_tier_max_bytes ? "Advanced" : "Standard"
+  tags        = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.parameter_bytes[each.key] <= local.advanced_tier_max_bytes
+      error_message = "The value of ${var.parameter_store_path}/${each.key} is ${local.parameter_bytes[each.key]} bytes; Parameter Store holds at most ${local.advanced_tier_max_bytes} bytes (Advanced tier). Shorten it in the parameter file."
+    }
+
+    precondition {
+      condition     = can(regex("^[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", each.key))
+      error_message = "The key path \"${each.key}\" cannot name an SSM parameter: keys may use letters, digits, _ . - only."
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Manifest trigger: an upload of <prefix>*.json starts the workflow with {"manifestS3Uri": ...}.
+# ---------------------------------------------------------------------------------------------
+
+module "manifest_trigger" {
+  source = "../lambda-function"
+  count  = var.enable_manifest_trigger ? 1 : 0
+
+  function_name       = "${var.name_prefix}-start-from-manifest"
+  description         = "Starts the ${var.name_prefix} workflow when a manifest is uploaded to s3://${coalesce(var.manifest_bucket_name, "-")}/${var.manifest_prefix}."
+  handler             = "tuning_workflow.handlers.start_from_manifest"
+  package_path        = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
+  runtime             = var.lambda_runtime
+  log_retention_days  = var.log_retention_days
+  logs_kms_key_arn    = var.logs_kms_key_arn
+  enable_xray_tracing = var.enable_xray_tracing
+  tags                = var.tags
+
+  environment_variables = {
+    STATE_MACHINE_ARN = coalesce(var.state_machine_arn, "-")
+    MANIFEST_PREFIX   = var.manifest_prefix
+  }
+
+  policy_statements = [
+    {
+      sid       = "StartWorkflow"
+      actions   = ["states:StartExecution"]
+      resources = [coalesce(var.state_machine_arn, "-")]
+    },
+  ]
+}
+
+resource "aws_lambda_permission" "manifest_trigger" {
+  count = var.enable_manifest_trigger ? 1 : 0
+
+  statement_id   = "InvokeOnManifestUpload"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.manifest_trigger[0].function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = "arn:${local.partition}:s3:::${coalesce(var.manifest_bucket_name, "-")}"
+  source_account = local.account_id
+
+  lifecycle {
+    precondition {
+      condition     = var.manifest_bucket_name != null && var.state_machine_arn != null
+      error_message = "The manifest trigger needs manifest_bucket_name (the bucket that receives manifests) and state_machine_arn (the workflow it starts)."
+    }
+  }
+}
+
+resource "aws_s3_bucket_notification" "manifest_trigger" {
+  count = var.enable_manifest_trigger && var.manage_bucket_notification ? 1 : 0
+
+  bucket = var.manifest_bucket_name
+
+  lambda_function {
+    lambda_function_arn = module.manifest_trigger[0].function_arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = var.manifest_prefix
+    filter_suffix       = ".json"
+  }
+
+  depends_on = [aws_lambda_permission.manifest_trigger]
+}

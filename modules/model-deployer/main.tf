@@ -1,0 +1,250 @@
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  # The region data source's id is the region name (its `name` attribute is deprecated in
+  # provider 6).
+  region = data.aws_region.current.id
+
+  ml = var.ml_parameters
+
+  state_machine_name = "${var.name_prefix}-deployer"
+  package_path       = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
+  sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+
+  # SageMaker ARNs carry lowercased names.
+  endpoint_name       = local.ml.endpointName
+  endpoint_arn        = "${local.sagemaker_arn_stem}:endpoint/${lower(local.endpoint_name)}"
+  endpoint_config_arn = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-*"
+
+  # Alarms the endpoint's target tracking policy creates, and the alarms a blue/green update
+  # watches for automatic rollback.
+  scaling_alarms_arn = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/variant/*"
+  rollback_alarm_arns = [
+    for alarm in try(local.ml.model.hosting.deploymentConfig.AutoRollbackConfiguration.Alarms, []) :
+    "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${alarm.AlarmName}"
+  ]
+
+  # What the plan Lambda needs besides the parameters (docs/architecture.md).
+  deployment = {
+    tags             = var.tags
+    endpointKmsKeyId = var.endpoint_kms_key_arn
+  }
+
+  lambda_settings = {
+    package_path        = local.package_path
+    runtime             = var.lambda_runtime
+    log_retention_days  = var.log_retention_days
+    logs_kms_key_arn    = var.logs_kms_key_arn
+    enable_xray_tracing = var.enable_xray_tracing
+    tags                = var.tags
+  }
+
+  endpoint_kms_statements = var.endpoint_kms_key_arn == null ? [] : [
+    {
+      # SageMaker creates a grant on the key for the endpoint's instances.
+      sid       = "UseEndpointKey"
+      actions   = ["kms:CreateGrant", "kms:DescribeKey"]
+      resources = [var.endpoint_kms_key_arn]
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda functions
+# ---------------------------------------------------------------------------------------------
+
+module "plan_deployment" {
+  source = "../lambda-function"
+
+  function_name       = "${var.name_prefix}-plan-deployment"
+  description         = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
+  handler             = "tuning_workflow.handlers.plan_deployment"
+  package_path        = local.lambda_settings.package_path
+  runtime             = local.lambda_settings.runtime
+  log_retention_days  = local.lambda_settings.log_retention_days
+  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
+  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
+  tags                = local.lambda_settings.tags
+
+  policy_statements = [
+    {
+      sid       = "DescribeEndpoint"
+      actions   = ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"]
+      resources = [local.endpoint_arn, local.endpoint_config_arn]
+    },
+    {
+      # Application Auto Scaling's Describe APIs have no resource-level permissions.
+      sid       = "DescribeScaling"
+      actions   = ["application-autoscaling:DescribeScalableTargets"]
+      resources = ["*"]
+    },
+  ]
+}
+
+module "start_endpoint_deployment" {
+  source = "../lambda-function"
+
+  function_name       = "${var.name_prefix}-start-endpoint-deployment"
+  description         = "Creates the endpoint, or updates it in place with the configured deployment policy."
+  handler             = "tuning_workflow.handlers.start_endpoint_deployment"
+  timeout             = 300
+  package_path        = local.lambda_settings.package_path
+  runtime             = local.lambda_settings.runtime
+  log_retention_days  = local.lambda_settings.log_retention_days
+  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
+  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
+  tags                = local.lambda_settings.tags
+
+  policy_statements = concat(
+    [
+      {
+        # Creating or updating an endpoint is authorised on the endpoint and on its config.
+        sid = "DeployEndpoint"
+        actions = [
+          "sagemaker:AddTags",
+          "sagemaker:CreateEndpoint",
+          "sagemaker:DescribeEndpoint",
+          "sagemaker:UpdateEndpoint",
+        ]
+        resources = [local.endpoint_arn, local.endpoint_config_arn]
+      },
+    ],
+    length(local.rollback_alarm_arns) == 0 ? [] : [
+      {
+        sid       = "ReadRollbackAlarms"
+        actions   = ["cloudwatch:DescribeAlarms"]
+        resources = local.rollback_alarm_arns
+      },
+    ],
+    local.endpoint_kms_statements,
+  )
+}
+
+module "check_endpoint" {
+  source = "../lambda-function"
+
+  function_name       = "${var.name_prefix}-check-endpoint"
+  description         = "Reads the endpoint's status while the deployer waits for it."
+  handler             = "tuning_workflow.handlers.check_endpoint"
+  package_path        = local.lambda_settings.package_path
+  runtime             = local.lambda_settings.runtime
+  log_retention_days  = local.lambda_settings.log_retention_days
+  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
+  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
+  tags                = local.lambda_settings.tags
+
+  policy_statements = [
+    {
+      sid       = "DescribeEndpoint"
+      actions   = ["sagemaker:DescribeEndpoint"]
+      resources = [local.endpoint_arn]
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# State machine
+# ---------------------------------------------------------------------------------------------
+
+module "state_machine" {
+  source = "../state-machine"
+
+  name                       = local.state_machine_name
+  role_description           = "Runs the ${local.state_machine_name} state machine: endpoint config, endpoint, auto scaling."
+  log_level                  = var.log_level
+  log_include_execution_data = var.log_include_execution_data
+  log_retention_days         = var.log_retention_days
+  logs_kms_key_arn           = var.logs_kms_key_arn
+  enable_xray_tracing        = var.enable_xray_tracing
+  tags                       = var.tags
+
+  definition = templatefile("${path.module}/../../statemachine/deployer.asl.json", {
+    plan_deployment_arn           = module.plan_deployment.function_arn
+    start_endpoint_deployment_arn = module.start_endpoint_deployment.function_arn
+    check_endpoint_arn            = module.check_endpoint.function_arn
+    sns_topic_arn                 = var.sns_topic_arn
+    endpoint_kms_key_arn          = var.endpoint_kms_key_arn == null ? "" : var.endpoint_kms_key_arn
+    state_machine_name            = local.state_machine_name
+    failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
+    ml_parameters                 = jsonencode(var.ml_parameters)
+    deployment                    = jsonencode(local.deployment)
+  })
+
+  policy_statements = concat(
+    [
+      {
+        sid     = "InvokeOwnFunctions"
+        actions = ["lambda:InvokeFunction"]
+        resources = [
+          module.plan_deployment.function_arn,
+          module.start_endpoint_deployment.function_arn,
+          module.check_endpoint.function_arn,
+        ]
+      },
+      {
+        sid       = "CreateEndpointConfigs"
+        actions   = ["sagemaker:AddTags", "sagemaker:CreateEndpointConfig"]
+        resources = [local.endpoint_config_arn]
+      },
+      {
+        # Application Auto Scaling checks that the caller may read and resize the variant it
+        # registers.
+        sid = "ScaleEndpointVariants"
+        actions = [
+          "sagemaker:DescribeEndpoint",
+          "sagemaker:DescribeEndpointConfig",
+          "sagemaker:UpdateEndpointWeightsAndCapacities",
+        ]
+        resources = [local.endpoint_arn, local.endpoint_config_arn]
+      },
+      {
+        # Scalable targets are identified by a generated ID, not by the endpoint's name, so
+        # these APIs cannot be scoped to this deployment's endpoint.
+        sid = "RegisterScaling"
+        actions = [
+          "application-autoscaling:DeregisterScalableTarget",
+          "application-autoscaling:PutScalingPolicy",
+          "application-autoscaling:RegisterScalableTarget",
+        ]
+        resources = ["*"]
+      },
+      {
+        # The alarms that a target tracking policy creates and deregistration deletes.
+        sid       = "ManageTargetTrackingAlarms"
+        actions   = ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"]
+        resources = [local.scaling_alarms_arn]
+      },
+      {
+        # The first registration of a SageMaker variant creates Application Auto Scaling's
+        # service-linked role.
+        sid       = "CreateScalingServiceLinkedRole"
+        actions   = ["iam:CreateServiceLinkedRole"]
+        resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"]
+        conditions = [
+          {
+            test     = "StringEquals"
+            variable = "iam:AWSServiceName"
+            values   = ["sagemaker.application-autoscaling.amazonaws.com"]
+          },
+        ]
+      },
+      {
+        sid       = "NotifyFailures"
+        actions   = ["sns:Publish"]
+        resources = [var.sns_topic_arn]
+      },
+    ],
+    var.sns_kms_key_arn == null ? [] : [
+      {
+        sid       = "EncryptNotifications"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.sns_kms_key_arn]
+      },
+    ],
+    local.endpoint_kms_statements,
+  )
+}

@@ -1,0 +1,124 @@
+# ---------------------------------------------------------------------------------------------
+# Naming and tags
+# ---------------------------------------------------------------------------------------------
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, so that several deployments coexist in one account and region."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name_prefix))
+    error_message = "The name_prefix must be 2-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "tags" {
+  description = "Tags of every resource this module creates, also given to the SageMaker endpoint config and endpoint a run creates."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------------
+# Parameter document
+# ---------------------------------------------------------------------------------------------
+
+variable "ml_parameters" {
+  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json). Rendered into the workflow; its endpoint name scopes the IAM permissions."
+  type        = any
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.ml_parameters.endpointName))
+    error_message = "The ml_parameters.endpointName must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Collaborators
+# ---------------------------------------------------------------------------------------------
+
+variable "sns_topic_arn" {
+  description = "ARN of the SNS topic that receives failure notifications."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.sns_topic_arn))
+    error_message = "The sns_topic_arn must be an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)."
+  }
+}
+
+variable "sns_kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the SNS topic, or null when the topic is unencrypted or uses the AWS managed key (publishing then needs no KMS permission)."
+  type        = string
+  default     = null
+}
+
+variable "endpoint_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the storage volumes of the endpoint's instances, or null for SageMaker's default encryption."
+  type        = string
+  default     = null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda functions
+# ---------------------------------------------------------------------------------------------
+
+variable "lambda_package_path" {
+  description = "Path of the Lambda deployment package; null means the package bundled with this module (lambda_src/dist/lambda-x86_64.zip)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the Lambda functions."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
+    error_message = "The lambda_runtime must be a Python 3 runtime identifier such as python3.12 (python3.8 is the newest that AWS provider 3.39 accepts)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logging and tracing
+# ---------------------------------------------------------------------------------------------
+
+variable "log_level" {
+  description = "What the state machine logs to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
+    error_message = "The log_level must be one of ALL, ERROR, FATAL, OFF."
+  }
+}
+
+variable "log_include_execution_data" {
+  description = "Include execution input, output and state data in the state machine's logs."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group of this module, in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the log groups, or null for CloudWatch Logs' default encryption."
+  type        = string
+  default     = null
+}
+
+variable "enable_xray_tracing" {
+  description = "Trace the state machine and the Lambda functions with AWS X-Ray."
+  type        = bool
+  default     = false
+}

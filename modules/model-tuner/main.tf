@@ -1,0 +1,195 @@
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  # The region data source's id is the region name (its `name` attribute is deprecated in
+  # provider 6).
+  region = data.aws_region.current.id
+
+  ml = var.ml_parameters
+
+  state_machine_name  = "${var.name_prefix}-tuner"
+  package_path        = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
+  sagemaker_arn_stem  = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+  algorithm_arn       = try(local.ml.algorithmARN, null)
+  tuning_job_base     = lower(local.ml.tuningJobName)
+  model_base          = lower(local.ml.model.name)
+  has_warm_start      = try(local.ml.warmStart, null) != null
+  has_model_vpc       = length(try(local.ml.model.hosting.subnets, [])) > 0
+  data_bucket_objects = [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}/*"]
+
+  # What the prepare Lambda needs to build the tuning job request (docs/architecture.md).
+  deployment = {
+    sagemakerRoleArn = var.sagemaker_execution_role_arn
+    tags             = var.tags
+    volumeKmsKeyId   = var.kms_key_arns.training_volume
+    outputKmsKeyId   = var.kms_key_arns.training_output
+  }
+
+  lambda_settings = {
+    package_path        = local.package_path
+    runtime             = var.lambda_runtime
+    log_retention_days  = var.log_retention_days
+    logs_kms_key_arn    = var.logs_kms_key_arn
+    enable_xray_tracing = var.enable_xray_tracing
+    tags                = var.tags
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda functions
+# ---------------------------------------------------------------------------------------------
+
+module "prepare_tuning_run" {
+  source = "../lambda-function"
+
+  function_name       = "${var.name_prefix}-prepare-tuning-run"
+  description         = "Validates a tuning run's inputs, names the run and builds the tuning job request."
+  handler             = "tuning_workflow.handlers.prepare_tuning_run"
+  package_path        = local.lambda_settings.package_path
+  runtime             = local.lambda_settings.runtime
+  log_retention_days  = local.lambda_settings.log_retention_days
+  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
+  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
+  tags                = local.lambda_settings.tags
+
+  policy_statements = length(local.data_bucket_objects) == 0 ? [] : [
+    {
+      sid       = "ReadManifests"
+      actions   = ["s3:GetObject"]
+      resources = local.data_bucket_objects
+    },
+  ]
+}
+
+module "find_best_training_job" {
+  source = "../lambda-function"
+
+  function_name       = "${var.name_prefix}-find-best-training-job"
+  description         = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
+  handler             = "tuning_workflow.handlers.find_best_training_job"
+  package_path        = local.lambda_settings.package_path
+  runtime             = local.lambda_settings.runtime
+  log_retention_days  = local.lambda_settings.log_retention_days
+  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
+  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
+  tags                = local.lambda_settings.tags
+
+  policy_statements = concat(
+    [
+      {
+        sid       = "DescribeTuningJobs"
+        actions   = ["sagemaker:DescribeHyperParameterTuningJob"]
+        resources = ["${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-*"]
+      },
+      {
+        # Training jobs of a tuning job are named after it: <tuning job>-<number>-<suffix>.
+        sid       = "DescribeTrainingJobs"
+        actions   = ["sagemaker:DescribeTrainingJob"]
+        resources = ["${local.sagemaker_arn_stem}:training-job/${local.tuning_job_base}-*"]
+      },
+    ],
+    local.algorithm_arn == null ? [] : [
+      {
+        sid       = "DescribeAlgorithm"
+        actions   = ["sagemaker:DescribeAlgorithm"]
+        resources = [local.algorithm_arn]
+      },
+    ],
+  )
+}
+
+# ---------------------------------------------------------------------------------------------
+# State machine
+# ---------------------------------------------------------------------------------------------
+
+module "state_machine" {
+  source = "../state-machine"
+
+  name                       = local.state_machine_name
+  role_description           = "Runs the ${local.state_machine_name} state machine: tuning job, best model, quality gate."
+  log_level                  = var.log_level
+  log_include_execution_data = var.log_include_execution_data
+  log_retention_days         = var.log_retention_days
+  logs_kms_key_arn           = var.logs_kms_key_arn
+  enable_xray_tracing        = var.enable_xray_tracing
+  tags                       = var.tags
+
+  definition = templatefile("${path.module}/../../statemachine/tuner.asl.json", {
+    prepare_tuning_run_arn     = module.prepare_tuning_run.function_arn
+    find_best_training_job_arn = module.find_best_training_job.function_arn
+    sns_topic_arn              = var.sns_topic_arn
+    sagemaker_role_arn         = var.sagemaker_execution_role_arn
+    state_machine_name         = local.state_machine_name
+    failure_subject            = "Model tuning failed (${local.state_machine_name})"
+    ml_parameters              = jsonencode(var.ml_parameters)
+    hyperparameters            = jsonencode(var.hyperparameters)
+    deployment                 = jsonencode(local.deployment)
+    has_warm_start             = local.has_warm_start
+    has_model_vpc              = local.has_model_vpc
+  })
+
+  policy_statements = concat(
+    [
+      {
+        sid     = "InvokeOwnFunctions"
+        actions = ["lambda:InvokeFunction"]
+        resources = [
+          module.prepare_tuning_run.function_arn,
+          module.find_best_training_job.function_arn,
+        ]
+      },
+      {
+        # The .sync integration describes the job until it ends and stops it when the
+        # execution stops; it reads the job's tags.
+        sid = "RunTuningJobs"
+        actions = [
+          "sagemaker:AddTags",
+          "sagemaker:CreateHyperParameterTuningJob",
+          "sagemaker:DescribeHyperParameterTuningJob",
+          "sagemaker:ListTags",
+          "sagemaker:StopHyperParameterTuningJob",
+        ]
+        resources = ["${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-*"]
+      },
+      {
+        sid       = "CreateModels"
+        actions   = ["sagemaker:AddTags", "sagemaker:CreateModel"]
+        resources = ["${local.sagemaker_arn_stem}:model/${local.model_base}-*"]
+      },
+      {
+        sid       = "PassSageMakerExecutionRole"
+        actions   = ["iam:PassRole"]
+        resources = [var.sagemaker_execution_role_arn]
+        conditions = [
+          {
+            test     = "StringEquals"
+            variable = "iam:PassedToService"
+            values   = ["sagemaker.amazonaws.com"]
+          },
+        ]
+      },
+      {
+        # The managed rule through which Step Functions learns that a tuning job ended.
+        sid       = "ManageTuningJobEventsRule"
+        actions   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule"]
+      },
+      {
+        sid       = "NotifyFailures"
+        actions   = ["sns:Publish"]
+        resources = [var.sns_topic_arn]
+      },
+    ],
+    var.sns_kms_key_arn == null ? [] : [
+      {
+        sid       = "EncryptNotifications"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.sns_kms_key_arn]
+      },
+    ],
+  )
+}

@@ -1,0 +1,39 @@
+output "state_machine_arn" {
+  description = "ARN of the tuner state machine."
+  value       = module.state_machine.state_machine_arn
+}
+
+output "state_machine_name" {
+  description = "Name of the tuner state machine."
+  value       = module.state_machine.state_machine_name
+}
+
+output "state_machine_role_arn" {
+  description = "ARN of the tuner state machine's IAM role."
+  value       = module.state_machine.role_arn
+}
+
+output "lambda_function_arns" {
+  description = "ARNs of the tuner's Lambda functions, by handler: prepare_tuning_run, find_best_training_job."
+  value = {
+    prepare_tuning_run     = module.prepare_tuning_run.function_arn
+    find_best_training_job = module.find_best_training_job.function_arn
+  }
+}
+
+output "lambda_role_arns" {
+  description = "ARNs of the tuner's Lambda functions' IAM roles, by handler."
+  value = {
+    prepare_tuning_run     = module.prepare_tuning_run.role_arn
+    find_best_training_job = module.find_best_training_job.role_arn
+  }
+}
+
+output "log_group_names" {
+  description = "CloudWatch Logs log groups of the tuner: the state machine's and each Lambda function's."
+  value = {
+    state_machine          = module.state_machine.log_group_name
+    prepare_tuning_run     = module.prepare_tuning_run.log_group_name
+    find_best_training_job = module.find_best_training_job.log_group_name
+  }
+}

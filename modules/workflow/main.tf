@@ -1,0 +1,76 @@
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  # The region data source's id is the region name (its `name` attribute is deprecated in
+  # provider 6).
+  region = data.aws_region.current.id
+
+  state_machine_name = "${var.name_prefix}-workflow"
+
+  # Executions of a state machine have ARNs of the form
+  # arn:<partition>:states:<region>:<account>:execution:<state machine name>:<execution name>.
+  child_execution_arns = [
+    for arn in [var.tuner_state_machine_arn, var.deployer_state_machine_arn] :
+    "${replace(arn, ":stateMachine:", ":execution:")}:*"
+  ]
+}
+
+module "state_machine" {
+  source = "../state-machine"
+
+  name                       = local.state_machine_name
+  role_description           = "Runs the ${local.state_machine_name} state machine: the tuner, then the deployer."
+  log_level                  = var.log_level
+  log_include_execution_data = var.log_include_execution_data
+  log_retention_days         = var.log_retention_days
+  logs_kms_key_arn           = var.logs_kms_key_arn
+  enable_xray_tracing        = var.enable_xray_tracing
+  tags                       = var.tags
+
+  definition = templatefile("${path.module}/../../statemachine/parent.asl.json", {
+    tuner_state_machine_arn    = var.tuner_state_machine_arn
+    deployer_state_machine_arn = var.deployer_state_machine_arn
+    sns_topic_arn              = var.sns_topic_arn
+    state_machine_name         = local.state_machine_name
+    failure_subject            = "Model tuning and deployment failed (${local.state_machine_name})"
+  })
+
+  policy_statements = concat(
+    [
+      {
+        sid       = "StartChildWorkflows"
+        actions   = ["states:StartExecution"]
+        resources = [var.tuner_state_machine_arn, var.deployer_state_machine_arn]
+      },
+      {
+        # The .sync:2 integration follows the child execution and stops it when the parent
+        # stops.
+        sid       = "FollowChildExecutions"
+        actions   = ["states:DescribeExecution", "states:StopExecution"]
+        resources = local.child_execution_arns
+      },
+      {
+        # The managed rule through which Step Functions learns that a child execution ended.
+        sid       = "ManageChildExecutionEventsRule"
+        actions   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]
+      },
+      {
+        sid       = "NotifyFailures"
+        actions   = ["sns:Publish"]
+        resources = [var.sns_topic_arn]
+      },
+    ],
+    var.sns_kms_key_arn == null ? [] : [
+      {
+        sid       = "EncryptNotifications"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.sns_kms_key_arn]
+      },
+    ],
+  )
+}

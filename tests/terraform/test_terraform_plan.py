@@ -1,0 +1,487 @@
+"""Plan-JSON assertions: names, tags, IAM, SSM parameters, the manifest trigger.
+
+Two roots outside the repository are planned once per session against a plain moto server
+(conftest.py): `full_plan` (the seed's parameters, every option on) and `variant_plan`
+(mixed-case names, training image, warm start, no VPC, bring-your-own role and topic).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+import pytest
+from terraform_support import (
+    ACCOUNT_ID,
+    BRING_YOUR_OWN,
+    KMS_KEYS,
+    REGION,
+    as_list,
+    planned_resources,
+    policy_statements,
+    role_policies,
+    ssm_expected_values,
+)
+
+pytestmark = [
+    pytest.mark.terraform,
+    # One worker per group under pytest-xdist: the group shares its session fixtures (plans, or
+    # the applied deployment) instead of building them once per worker.
+    pytest.mark.xdist_group("terraform-plans"),
+    # python-terraform logs a non-zero exit (plan's "changes" code 2) with a deprecated call.
+    pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning"),
+]
+
+# Actions that AWS offers on "*" only (no resource-level permission), each allowed on "*".
+ACTIONS_WITHOUT_RESOURCE_LEVEL = {
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:RegisterScalableTarget",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+}
+
+
+def all_statements(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = [s for policy in role_policies(plan).values() for s in policy]
+    for role in planned_resources(plan, "aws_iam_role"):
+        statements.extend(policy_statements(role["assume_role_policy"]))
+    return statements
+
+
+def condition(statement: dict[str, Any], test: str, key: str) -> list[str]:
+    """A condition's values as a list (providers render a single value as a string or a list)."""
+    return as_list(statement.get("Condition", {}).get(test, {}).get(key, []))
+
+
+def statements_with(plan: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in all_statements(plan) if action in as_list(s.get("Action", []))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Names and tags
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "name_key"),
+    [
+        ("aws_iam_role", "name"),
+        ("aws_iam_role_policy", "name"),
+        ("aws_lambda_function", "function_name"),
+        ("aws_sfn_state_machine", "name"),
+        ("aws_sns_topic", "name"),
+        ("aws_cloudwatch_log_group", "name"),
+    ],
+)
+def test_every_resource_name_derives_from_the_name_prefix(
+    full_plan: dict[str, Any], resource_type: str, name_key: str
+) -> None:
+    resources = planned_resources(full_plan, resource_type)
+
+    assert resources, f"no {resource_type} planned"
+    for resource in resources:
+        name = resource[name_key]
+        assert name.split("/")[-1].startswith("tfplan-full-"), f"{resource['address']}: {name}"
+
+
+def test_every_taggable_resource_carries_the_environment_and_the_caller_tags(
+    full_plan: dict[str, Any],
+) -> None:
+    taggable = [
+        change["change"]["after"] | {"address": change["address"]}
+        for change in full_plan["resource_changes"]
+        if change["mode"] == "managed" and "tags" in (change["change"]["after"] or {})
+    ]
+
+    assert len(taggable) > 40
+    for resource in taggable:
+        assert resource["tags"] == {"environment": "staging", "team": "ml-platform"}, resource[
+            "address"
+        ]
+
+
+def test_log_groups_are_named_after_their_function_or_state_machine(
+    full_plan: dict[str, Any],
+) -> None:
+    log_groups = {
+        group["name"]: group for group in planned_resources(full_plan, "aws_cloudwatch_log_group")
+    }
+    functions = [f["function_name"] for f in planned_resources(full_plan, "aws_lambda_function")]
+    machines = [m["name"] for m in planned_resources(full_plan, "aws_sfn_state_machine")]
+
+    expected = {f"/aws/lambda/{name}" for name in functions} | {
+        f"/aws/vendedlogs/states/{name}" for name in machines
+    }
+    assert set(log_groups) == expected
+    for group in log_groups.values():
+        assert group["retention_in_days"] == 30
+        assert group["kms_key_id"] == KMS_KEYS["logs"]
+
+
+def test_state_machines_are_standard_and_log_without_execution_data_by_default(
+    full_plan: dict[str, Any],
+) -> None:
+    machines = planned_resources(full_plan, "aws_sfn_state_machine")
+
+    assert sorted(m["name"] for m in machines) == [
+        "tfplan-full-deployer",
+        "tfplan-full-tuner",
+        "tfplan-full-workflow",
+    ]
+    for machine in machines:
+        assert machine["type"] == "STANDARD"
+        logging = machine["logging_configuration"][0]
+        assert logging["level"] == "ERROR"
+        assert logging["include_execution_data"] is False
+        assert machine["tracing_configuration"][0]["enabled"] is False
+
+
+def test_lambda_functions_run_the_package_handlers_with_the_given_runtime(
+    full_plan: dict[str, Any],
+) -> None:
+    functions = {
+        f["function_name"].removeprefix("tfplan-full-"): f
+        for f in planned_resources(full_plan, "aws_lambda_function")
+    }
+
+    assert {name: f["handler"] for name, f in functions.items()} == {
+        "prepare-tuning-run": "tuning_workflow.handlers.prepare_tuning_run",
+        "find-best-training-job": "tuning_workflow.handlers.find_best_training_job",
+        "plan-deployment": "tuning_workflow.handlers.plan_deployment",
+        "start-endpoint-deployment": "tuning_workflow.handlers.start_endpoint_deployment",
+        "check-endpoint": "tuning_workflow.handlers.check_endpoint",
+        "start-from-manifest": "tuning_workflow.handlers.start_from_manifest",
+    }
+    assert {f["runtime"] for f in functions.values()} == {"python3.8"}
+    # The source hash makes an unchanged package plan no change.
+    assert len({f["source_code_hash"] for f in functions.values()}) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# IAM
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("plan_name", ["full_plan", "variant_plan"])
+def test_no_policy_uses_an_action_wildcard(plan_name: str, request: pytest.FixtureRequest) -> None:
+    plan = request.getfixturevalue(plan_name)
+
+    actions = [a for s in all_statements(plan) for a in as_list(s.get("Action", []))]
+
+    assert actions
+    assert [a for a in actions if "*" in a] == []
+
+
+@pytest.mark.parametrize("plan_name", ["full_plan", "variant_plan"])
+def test_star_resources_only_where_the_api_has_no_resource_level_permission(
+    plan_name: str, request: pytest.FixtureRequest
+) -> None:
+    plan = request.getfixturevalue(plan_name)
+
+    on_star = [s for s in all_statements(plan) if "*" in as_list(s.get("Resource", []))]
+
+    assert on_star
+    for statement in on_star:
+        assert set(as_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCE_LEVEL, statement
+        if "cloudwatch:PutMetricData" in as_list(statement["Action"]):
+            assert condition(statement, "StringLike", "cloudwatch:namespace") == [
+                "/aws/sagemaker/*"
+            ]
+
+
+def test_pass_role_only_for_the_sagemaker_execution_role_and_only_to_sagemaker(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any]
+) -> None:
+    created_role = f"arn:aws:iam::{ACCOUNT_ID}:role/tfplan-full-sagemaker-execution"
+    for plan, role in (
+        (full_plan, created_role),
+        (variant_plan, BRING_YOUR_OWN["sagemaker_execution_role_arn"]),
+    ):
+        statements = statements_with(plan, "iam:PassRole")
+
+        assert len(statements) == 1
+        assert as_list(statements[0]["Resource"]) == [role]
+        assert list(statements[0]["Condition"]) == ["StringEquals"]
+        assert condition(statements[0], "StringEquals", "iam:PassedToService") == [
+            "sagemaker.amazonaws.com"
+        ]
+
+
+def test_sagemaker_permissions_are_scoped_to_the_lowercased_names_of_this_deployment(
+    variant_plan: dict[str, Any],
+) -> None:
+    # GIVEN names with capitals (Churn-Tuning, Churn-Model, Churn-Endpoint): SageMaker ARNs
+    # carry them lowercased.
+    stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}"
+    allowed = {
+        f"{stem}:hyper-parameter-tuning-job/churn-tuning-*",
+        f"{stem}:training-job/churn-tuning-*",
+        f"{stem}:model/churn-model-*",
+        f"{stem}:endpoint-config/churn-endpoint-*",
+        f"{stem}:endpoint/churn-endpoint",
+    }
+
+    resources = {
+        r
+        for s in all_statements(variant_plan)
+        for r in as_list(s.get("Resource", []))
+        if r.startswith("arn:aws:sagemaker:")
+    }
+
+    assert resources == allowed
+
+
+def test_tuner_may_run_the_sync_tuning_job_and_its_events_rule(full_plan: dict[str, Any]) -> None:
+    tuner = role_policies(full_plan)["tfplan-full-tuner-permissions"]
+    by_sid = {s["Sid"]: s for s in tuner}
+
+    assert set(as_list(by_sid["RunTuningJobs"]["Action"])) >= {
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob",
+        "sagemaker:ListTags",
+        "sagemaker:AddTags",
+    }
+    assert as_list(by_sid["ManageTuningJobEventsRule"]["Resource"]) == [
+        f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule"
+    ]
+
+
+def test_workflow_may_only_start_and_follow_its_two_children(full_plan: dict[str, Any]) -> None:
+    workflow = {s["Sid"]: s for s in role_policies(full_plan)["tfplan-full-workflow-permissions"]}
+    machines = f"arn:aws:states:{REGION}:{ACCOUNT_ID}"
+
+    assert sorted(as_list(workflow["StartChildWorkflows"]["Resource"])) == [
+        f"{machines}:stateMachine:tfplan-full-deployer",
+        f"{machines}:stateMachine:tfplan-full-tuner",
+    ]
+    assert sorted(as_list(workflow["FollowChildExecutions"]["Resource"])) == [
+        f"{machines}:execution:tfplan-full-deployer:*",
+        f"{machines}:execution:tfplan-full-tuner:*",
+    ]
+    assert as_list(workflow["ManageChildExecutionEventsRule"]["Resource"]) == [
+        f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    ]
+
+
+def test_service_linked_role_creation_is_limited_to_application_auto_scaling(
+    full_plan: dict[str, Any],
+) -> None:
+    statements = statements_with(full_plan, "iam:CreateServiceLinkedRole")
+
+    assert len(statements) == 1
+    assert list(statements[0]["Condition"]) == ["StringEquals"]
+    assert condition(statements[0], "StringEquals", "iam:AWSServiceName") == [
+        "sagemaker.application-autoscaling.amazonaws.com"
+    ]
+
+
+def test_trust_policies_carry_confused_deputy_conditions(full_plan: dict[str, Any]) -> None:
+    for role in planned_resources(full_plan, "aws_iam_role"):
+        (statement,) = policy_statements(role["assume_role_policy"])
+        service = statement["Principal"]["Service"]
+        if service == "states.amazonaws.com":
+            machine = role["name"].removesuffix("-role")
+            assert condition(statement, "StringEquals", "aws:SourceAccount") == [ACCOUNT_ID]
+            assert condition(statement, "ArnLike", "aws:SourceArn") == [
+                f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{machine}"
+            ]
+        elif service == "sagemaker.amazonaws.com":
+            assert condition(statement, "StringEquals", "aws:SourceAccount") == [ACCOUNT_ID]
+        else:
+            assert service == "lambda.amazonaws.com", role["name"]
+
+
+def test_lambda_logs_permissions_name_only_the_functions_own_log_group(
+    full_plan: dict[str, Any],
+) -> None:
+    for function in planned_resources(full_plan, "aws_lambda_function"):
+        name = function["function_name"]
+        statements = {s["Sid"]: s for s in role_policies(full_plan)[f"{name}-permissions"]}
+
+        assert as_list(statements["WriteOwnLogGroup"]["Resource"]) == [
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{name}:*"
+        ]
+
+
+def test_s3_permissions_stay_in_the_given_buckets(full_plan: dict[str, Any]) -> None:
+    buckets = {"sagemaker-tuner-demo", "extra-training-data"}
+
+    resources = [
+        r
+        for s in all_statements(full_plan)
+        for r in as_list(s.get("Resource", []))
+        if r.startswith("arn:aws:s3:::")
+    ]
+
+    assert resources
+    assert {r.removeprefix("arn:aws:s3:::").split("/")[0] for r in resources} == buckets
+    writes = [
+        s for s in all_statements(full_plan) if "s3:PutObject" in as_list(s.get("Action", []))
+    ]
+    assert sorted(as_list(writes[0]["Resource"])) == [
+        "arn:aws:s3:::sagemaker-tuner-demo/model-artifacts/*",
+        "arn:aws:s3:::sagemaker-tuner-demo/model-training-checkpoint/*",
+    ]
+
+
+def test_sagemaker_role_gets_vpc_and_kms_permissions_only_when_configured(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any]
+) -> None:
+    # GIVEN the full plan (VPC subnets, KMS keys) THEN its SageMaker role may use them.
+    role = {
+        s["Sid"]: s for s in role_policies(full_plan)["tfplan-full-sagemaker-execution-permissions"]
+    }
+    assert (
+        f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:subnet/subnet-0a1b2c3d4e5f60001"
+        in role["CreateNetworkInterfacesInTheGivenSubnets"]["Resource"]
+    )
+    assert sorted(as_list(role["UseEncryptionKeys"]["Resource"])) == sorted(
+        [KMS_KEYS["training_volume"], KMS_KEYS["training_output"], KMS_KEYS["endpoint"]]
+    )
+    # The algorithm's images are unknown at plan time: this account's repositories only.
+    assert as_list(role["PullImages"]["Resource"]) == [
+        f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/*"
+    ]
+    # GIVEN the variant (its own role, no VPC) THEN no role of the module touches EC2 or KMS.
+    variant_actions = {
+        a for s in all_statements(variant_plan) for a in as_list(s.get("Action", []))
+    }
+    assert not {a for a in variant_actions if a.startswith(("ec2:", "kms:"))}
+    assert "tfplan-variant-sagemaker-execution-permissions" not in role_policies(variant_plan)
+
+
+def test_publishers_may_use_the_customer_managed_topic_key(full_plan: dict[str, Any]) -> None:
+    for machine in ("tuner", "deployer", "workflow"):
+        statements = {
+            s["Sid"]: s for s in role_policies(full_plan)[f"tfplan-full-{machine}-permissions"]
+        }
+
+        assert as_list(statements["EncryptNotifications"]["Resource"]) == [KMS_KEYS["sns"]]
+        assert as_list(statements["NotifyFailures"]["Resource"]) == [
+            f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:tfplan-full-notifications"
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# SSM parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def test_ssm_parameters_are_the_leaves_of_the_parameter_files(
+    full_plan: dict[str, Any], seed_documents: dict[str, Any]
+) -> None:
+    expected = ssm_expected_values(
+        seed_documents["ml_parameters"], seed_documents["hyperparameters"]
+    )
+
+    planned = {p["name"]: p for p in planned_resources(full_plan, "aws_ssm_parameter")}
+
+    assert {name: p["value"] for name, p in planned.items()} == {
+        f"/tfplan-full/{key}": value for key, value in expected.items()
+    }
+    assert {p["type"] for p in planned.values()} == {"String"}
+    assert {p["tier"] for p in planned.values()} == {"Standard"}
+    # The seed's traps: a string "False"-style boolean stays text, lists stay whole JSON.
+    assert planned["/tfplan-full/model/hosting/subnets"]["value"] == json.dumps(
+        seed_documents["ml_parameters"]["model"]["hosting"]["subnets"], separators=(",", ":")
+    )
+    assert (
+        planned["/tfplan-full/hyperparameters/staticHyperParameters/balance_classes"]["value"]
+        == "True"
+    )
+
+
+def test_a_value_over_4096_bytes_goes_to_the_advanced_tier(
+    variant_plan: dict[str, Any], variant_documents: dict[str, Any]
+) -> None:
+    expected = ssm_expected_values(
+        variant_documents["ml_parameters"], variant_documents["hyperparameters"]
+    )
+
+    planned = {p["name"]: p for p in planned_resources(variant_plan, "aws_ssm_parameter")}
+
+    assert {name: p["value"] for name, p in planned.items()} == {
+        f"/tfplan-variant/{key}": value for key, value in expected.items()
+    }
+    tiers = {name: p["tier"] for name, p in planned.items()}
+    assert (
+        tiers.pop("/tfplan-variant/hyperparameters/staticHyperParameters/feature_notes")
+        == "Advanced"
+    )
+    assert set(tiers.values()) == {"Standard"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest trigger
+# ---------------------------------------------------------------------------------------------
+
+
+def test_manifest_trigger_is_invocable_by_the_bucket_of_this_account_only(
+    full_plan: dict[str, Any],
+) -> None:
+    (permission,) = planned_resources(full_plan, "aws_lambda_permission")
+    (function,) = [
+        f
+        for f in planned_resources(full_plan, "aws_lambda_function")
+        if f["function_name"].endswith("start-from-manifest")
+    ]
+
+    assert permission["principal"] == "s3.amazonaws.com"
+    assert permission["source_arn"] == "arn:aws:s3:::sagemaker-tuner-demo"
+    assert permission["source_account"] == ACCOUNT_ID
+    assert function["environment"][0]["variables"] == {
+        "STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:tfplan-full-workflow",
+        "MANIFEST_PREFIX": "manifests/",
+    }
+
+
+def test_bucket_notification_only_when_the_caller_lets_the_module_own_it(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any]
+) -> None:
+    (notification,) = planned_resources(full_plan, "aws_s3_bucket_notification")
+    (target,) = notification["lambda_function"]
+
+    assert notification["bucket"] == "sagemaker-tuner-demo"
+    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert (target["filter_prefix"], target["filter_suffix"]) == ("manifests/", ".json")
+    # The variant has the trigger but not manage_bucket_notification.
+    assert planned_resources(variant_plan, "aws_s3_bucket_notification") == []
+    assert len(planned_resources(variant_plan, "aws_lambda_permission")) == 1
+
+
+def test_bring_your_own_role_and_topic_create_neither(variant_plan: dict[str, Any]) -> None:
+    roles = [r["name"] for r in planned_resources(variant_plan, "aws_iam_role")]
+
+    assert planned_resources(variant_plan, "aws_sns_topic") == []
+    assert not any(fnmatch.fnmatch(name, "*sagemaker*") for name in roles)
+    outputs = variant_plan["planned_values"]["outputs"]["module"]["value"]
+    assert outputs["sagemaker_execution_role_arn"] == BRING_YOUR_OWN["sagemaker_execution_role_arn"]
+    assert outputs["sns_topic_arn"] == BRING_YOUR_OWN["sns_topic_arn"]
+
+
+def test_created_topic_is_encrypted_with_the_given_key(full_plan: dict[str, Any]) -> None:
+    (topic,) = planned_resources(full_plan, "aws_sns_topic")
+
+    assert topic["name"] == "tfplan-full-notifications"
+    assert topic["kms_master_key_id"] == KMS_KEYS["sns"]

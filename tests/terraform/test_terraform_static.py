@@ -1,0 +1,94 @@
+"""Formatting, and init + validate of the root module, every submodule and every example."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from terraform_support import REPO_ROOT, TerraformDir
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning"),
+]
+
+CONFIGURATIONS = [
+    ".",
+    *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "modules").iterdir() if p.is_dir()),
+    "examples/complete",
+    "examples/emulator",
+]
+
+
+def test_every_configuration_is_listed() -> None:
+    # GIVEN the module tree THEN the documented submodules and both examples are validated.
+    assert {
+        "modules/lambda-function",
+        "modules/ml-parameter-provider",
+        "modules/model-deployer",
+        "modules/model-tuner",
+        "modules/state-machine",
+        "modules/workflow",
+    } <= set(CONFIGURATIONS)
+
+
+def test_terraform_files_are_formatted(terraform_bin: str, terraform_env: dict[str, str]) -> None:
+    paths = ["modules", "examples"]
+    root_files = sorted(p.name for p in REPO_ROOT.glob("*.tf"))
+
+    result = subprocess.run(
+        [terraform_bin, "fmt", "-check", "-recursive", "-diff", "-no-color", *paths],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **terraform_env},
+        check=False,
+    )
+    root = subprocess.run(
+        [terraform_bin, "fmt", "-check", "-diff", "-no-color", *root_files],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **terraform_env},
+        check=False,
+    )
+
+    assert root_files
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert root.returncode == 0, root.stdout + root.stderr
+
+
+@pytest.fixture(scope="module")
+def configuration_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Terraform configurations with what they read (templates, schemas), copied: init
+    then writes nothing into the repository, and no lock file left there by someone else's
+    init decides the outcome."""
+    copy = tmp_path_factory.mktemp("configurations")
+    for path in REPO_ROOT.glob("*.tf"):
+        shutil.copy2(path, copy / path.name)
+    for directory in ("modules", "statemachine", "examples", "lambda_src/tuning_workflow/schemas"):
+        shutil.copytree(
+            REPO_ROOT / directory,
+            copy / directory,
+            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+        )
+    return copy
+
+
+@pytest.mark.parametrize("configuration", CONFIGURATIONS)
+def test_configuration_initialises_and_validates(
+    configuration: str,
+    configuration_copy: Path,
+    terraform_dir: Callable[..., TerraformDir],
+) -> None:
+    terraform = terraform_dir(configuration_copy / configuration)
+    terraform.init()
+
+    result = terraform.validate()
+
+    assert result.returncode == 0, result.output
+    assert "Success! The configuration is valid." in result.stdout

@@ -1,0 +1,237 @@
+# ---------------------------------------------------------------------------------------------
+# Naming and tags
+# ---------------------------------------------------------------------------------------------
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (state machines, functions, roles, log groups, topic), so that several deployments coexist in one account and region."
+  type        = string
+  default     = "sagemaker-tuner"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name_prefix))
+    error_message = "The name_prefix must be 2-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "environment" {
+  description = "Environment name, added to every resource as the tag \"environment\"."
+  type        = string
+  default     = "development"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9 _.:/=+@-]{1,256}$", var.environment))
+    error_message = "The environment must be 1-256 characters that AWS tags accept: letters, digits, spaces and _ . : / = + - @."
+  }
+}
+
+variable "tags" {
+  description = "Tags of every resource, also given to the SageMaker jobs, models, endpoint configs and endpoints the workflow creates. The environment tag is added."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------------
+# Parameter files
+# ---------------------------------------------------------------------------------------------
+
+variable "ml_parameters_file" {
+  description = "Path of ml-parameters.json (relative paths are relative to the directory where terraform runs). Checked at plan time against lambda_src/tuning_workflow/schemas/ml-parameters.schema.json (required fields, tuningStrategy, name lengths), validated in full by the workflow."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.ml_parameters_file)
+    error_message = "The ml_parameters_file does not exist (relative paths are relative to the directory where terraform runs)."
+  }
+
+  validation {
+    condition     = can(jsondecode(file(var.ml_parameters_file)))
+    error_message = "The ml_parameters_file is not valid JSON."
+  }
+}
+
+variable "hyperparameters_file" {
+  description = "Path of hyperparameters.json (relative paths are relative to the directory where terraform runs)."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.hyperparameters_file)
+    error_message = "The hyperparameters_file does not exist (relative paths are relative to the directory where terraform runs)."
+  }
+
+  validation {
+    condition     = can(jsondecode(file(var.hyperparameters_file)))
+    error_message = "The hyperparameters_file is not valid JSON."
+  }
+}
+
+variable "parameter_store_path" {
+  description = "Parameter Store path under which the parameters are published, one parameter per leaf (the hyperparameters under the sub-path hyperparameters/). A published copy: the workflows use the values rendered at apply, never SSM."
+  type        = string
+  default     = "/ml-project"
+
+  validation {
+    condition     = can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path))
+    error_message = "The parameter_store_path must look like /name or /name/sub (letters, digits, _ . -; no trailing slash) and must not start with /aws or /ssm, which Parameter Store reserves."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Data, manifests and the manifest trigger
+# ---------------------------------------------------------------------------------------------
+
+variable "s3_bucket" {
+  description = "Name of the S3 bucket that holds the training data, the manifests and the model artifacts. SageMaker may read it; the workflow may read manifests from it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_bucket))
+    error_message = "The s3_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "additional_s3_bucket_names" {
+  description = "Other S3 buckets that the manifests' channels may read from."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for b in var.additional_s3_bucket_names : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", b))])
+    error_message = "Every additional_s3_bucket_names entry must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "manifest_prefix" {
+  description = "Key prefix in s3_bucket under which an uploaded manifest (*.json) starts a run, when the manifest trigger is on."
+  type        = string
+  default     = "manifests/"
+
+  validation {
+    condition     = var.manifest_prefix == "" || can(regex("^[^/].*/$", var.manifest_prefix))
+    error_message = "The manifest_prefix must be empty or a key prefix ending with \"/\" and not starting with \"/\", for example \"manifests/\"."
+  }
+}
+
+variable "enable_manifest_trigger" {
+  description = "Create the Lambda function that starts the workflow when a manifest is uploaded under manifest_prefix, and allow S3 to invoke it. The bucket notification is created only with manage_bucket_notification."
+  type        = bool
+  default     = false
+}
+
+variable "manage_bucket_notification" {
+  description = "Also create the S3 bucket notification that invokes the trigger. Caution: that resource owns the bucket's WHOLE notification configuration and replaces any other notification on the bucket. Leave false when the bucket has other notifications, and add output manifest_trigger_lambda_arn to your own notification configuration (events s3:ObjectCreated:*, prefix manifest_prefix, suffix .json)."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------------
+# Bring your own role and topic
+# ---------------------------------------------------------------------------------------------
+
+variable "sagemaker_execution_role_arn" {
+  description = "ARN of an existing role for SageMaker to run the training jobs and host the model; null creates one scoped to the buckets, images and keys of this deployment."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sagemaker_execution_role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.sagemaker_execution_role_arn))
+    error_message = "The sagemaker_execution_role_arn must be null or an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
+variable "sns_topic_arn" {
+  description = "ARN of an existing SNS topic for failure notifications; null creates one named after name_prefix (suffix -notifications). Subscribe to it to receive the messages."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sns_topic_arn == null || can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.sns_topic_arn))
+    error_message = "The sns_topic_arn must be null or an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Encryption
+# ---------------------------------------------------------------------------------------------
+
+variable "kms_key_arns" {
+  description = "KMS key ARNs, each optional (null: the service's default encryption): training_volume (training instances' volumes), training_output (model artifacts), endpoint (endpoint instances' volumes), logs (every log group; its key policy must allow CloudWatch Logs), sns (the created topic; null uses the AWS managed key alias/aws/sns). The roles get the KMS permissions these keys need."
+  type = object({
+    training_volume = optional(string)
+    training_output = optional(string)
+    endpoint        = optional(string)
+    logs            = optional(string)
+    sns             = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for arn in values(var.kms_key_arns) : arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", arn))
+    ])
+    error_message = "Every kms_key_arns entry must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases cannot scope IAM permissions."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda functions
+# ---------------------------------------------------------------------------------------------
+
+variable "lambda_runtime" {
+  description = "Python runtime of the Lambda functions (python3.8 is the newest that AWS provider 3.39 accepts)."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
+    error_message = "The lambda_runtime must be a Python 3 runtime identifier such as python3.12."
+  }
+}
+
+variable "lambda_package_path" {
+  description = "Path of the Lambda deployment package; null uses the bundled x86_64 package (lambda_src/dist/lambda-x86_64.zip)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_package_path == null || try(fileexists(var.lambda_package_path), false)
+    error_message = "The lambda_package_path does not exist (relative paths are relative to the directory where terraform runs)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logging and tracing
+# ---------------------------------------------------------------------------------------------
+
+variable "log_level" {
+  description = "What the state machines log to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
+    error_message = "The log_level must be one of ALL, ERROR, FATAL, OFF."
+  }
+}
+
+variable "log_include_execution_data" {
+  description = "Include execution input, output and state data in the state machines' logs. Off by default: the data holds S3 URIs and parameters."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group, in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "enable_xray_tracing" {
+  description = "Trace the state machines and the Lambda functions with AWS X-Ray."
+  type        = bool
+  default     = false
+}
