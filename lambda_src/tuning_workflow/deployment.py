@@ -404,6 +404,16 @@ def check_endpoint(
                 OUTCOME_IN_SERVICE,
                 f"endpoint {endpoint_name} is InService with {live_config}",
             )
+        if attempt == 0:
+            # The first check comes right after Create/UpdateEndpoint: give the update one
+            # interval to show before reading the old config as a rollback.
+            return _check_result(
+                status,
+                checks,
+                OUTCOME_WAITING,
+                f"endpoint {endpoint_name} still serves {live_config}; the update to "
+                f"{expected_endpoint_config_name} is not visible yet",
+            )
         return _check_result(
             status,
             checks,

@@ -14,9 +14,9 @@ from typing import Any, Callable
 
 import boto3
 import pytest
-from emulator_support import wait_for_execution
 
 from smtune.emulator import Emulator, start_emulator
+from tests.support.emulator import wait_for_execution
 
 REGION = "us-east-1"
 

@@ -7,7 +7,8 @@ import json
 import time
 
 import pytest
-from emulator_support import moto_as_released, output_of, zip_of
+
+from tests.support.emulator import moto_as_released, output_of, zip_of
 
 pytestmark = pytest.mark.emulator
 

@@ -11,7 +11,8 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_support import caught, moto_as_released, output_of, task, wait_for_execution
+
+from tests.support.emulator import caught, moto_as_released, output_of, task, wait_for_execution
 
 pytestmark = pytest.mark.emulator
 

@@ -18,7 +18,8 @@ from typing import Any, Callable
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from terraform_support import (
+
+from tests.support.terraform import (
     ACCOUNT_ID,
     BRING_YOUR_OWN,
     BUNDLED_PACKAGE,

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import pytest
 from moto.core.config import default_user_config
-from terraform_support import (
+
+from tests.support.terraform import (
     ACCOUNT_ID,
     PARAMS_DIR,
     REGION,

@@ -7,7 +7,8 @@ import os
 import subprocess
 
 import pytest
-from terraform_support import REPO_ROOT, TOOLCHAIN
+
+from tests.support.terraform import REPO_ROOT, TOOLCHAIN
 
 pytestmark = pytest.mark.terraform
 

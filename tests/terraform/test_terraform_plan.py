@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 import pytest
-from terraform_support import (
+
+from tests.support.terraform import (
     ACCOUNT_ID,
     BRING_YOUR_OWN,
     KMS_KEYS,

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from terraform_support import (
+
+from tests.support.terraform import (
     PARAMS_DIR,
     REPO_ROOT,
     TEST_RUNTIME,

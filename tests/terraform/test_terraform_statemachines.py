@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from terraform_support import (
+
+from tests.support.terraform import (
     ACCOUNT_ID,
     BRING_YOUR_OWN,
     KMS_KEYS,

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from terraform_support import REPO_ROOT, TerraformDir
+
+from tests.support.terraform import REPO_ROOT, TerraformDir
 
 pytestmark = [
     pytest.mark.terraform,

@@ -476,13 +476,21 @@ def test_an_unknown_status_is_a_failure_not_a_wait():
     assert result["message"] == "endpoint survival-endpoint has the unknown status 'Hibernating'"
 
 
+def test_the_first_check_right_after_the_update_waits_for_it_to_show():
+    result = check(endpoint_description("InService", OLD_CONFIG), attempt=0)
+    assert result["outcome"] == "Waiting"
+    assert result["attempt"] == 1
+    assert "not visible yet" in result["message"]
+
+
 def test_seed_defect_in_service_on_the_old_config_is_a_rollback_not_a_success():
     result = check(
-        endpoint_description("InService", OLD_CONFIG, FailureReason="Health check failed")
+        endpoint_description("InService", OLD_CONFIG, FailureReason="Health check failed"),
+        attempt=1,
     )
     assert result == {
         "status": "InService",
-        "attempt": 1,
+        "attempt": 2,
         "outcome": "RolledBack",
         "message": f"endpoint {ENDPOINT} is InService on {OLD_CONFIG}, not {NEW_CONFIG}: "
         "SageMaker rolled the update back (Health check failed)",

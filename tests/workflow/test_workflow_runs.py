@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflow.conftest import Stack, sns_queue
+from tests.support.workflow import Stack, sns_queue
 
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("workflow")]
 
