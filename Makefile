@@ -37,13 +37,13 @@ $(CHECKOV):
 demo: setup ## deploy and run the whole workflow on a local AWS emulator
 	$(PY) -m smtune.demo $(DEMO_ARGS)
 
-demo-stop: ## stop an emulator left running by `make demo DEMO_ARGS=--keep`
-	@if [ -f .demo/emulator.pid ]; then kill "$$(cat .demo/emulator.pid)" && rm -f .demo/emulator.pid && echo "emulator stopped"; else echo "no emulator running"; fi
+demo-stop: ## stop the emulator that `make demo` leaves running
+	@$(PY) -m smtune.demo --stop
 
 # moto keeps its state and settings per process, and the suites below start servers and patch
 # moto in-process: each suite runs in a process of its own. The Terraform suite and the rest
 # run side by side (two lanes, for two cores).
-SUITES_PYTHON := tests/unit tests/tools tests/cli tests/emulator tests/workflow
+SUITES_PYTHON := tests/unit tests/tools tests/cli tests/emulator tests/workflow tests/demo
 
 RESULTS := .test-results
 PYTEST  := $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

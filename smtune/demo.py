@@ -10,7 +10,6 @@ it). `--keep` leaves the emulator running instead and prints how to stop it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shlex
@@ -20,17 +19,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "emulator"
 DATA = REPO / "examples" / "seed"
-STATE_DIR = REPO / ".demo"
+# Where the demo keeps its Terraform state and the running emulator's address.
+STATE_DIR = Path(os.environ.get("SMTUNE_DEMO_DIR", REPO / ".demo")).resolve()
 BUCKET = "sagemaker-tuner-demo"
 # Not under the trigger prefix (manifests/): this run is started with the AWS CLI instead.
 MANIFEST_KEY = "inputs/manifest.json"
 REGION = "us-east-1"
+EMULATOR_RECORD = STATE_DIR / "emulator.json"
 
 
 class DemoError(Exception):
@@ -78,6 +80,14 @@ def run(
     return result.stdout or ""
 
 
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/smtune-emulator/state", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,43 +95,50 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
             raise DemoError(
                 f"the emulator exited with {process.returncode}; see {STATE_DIR}/emulator.log"
             )
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
+        if answers(url):
+            return
+        time.sleep(0.2)
     raise DemoError(f"the emulator did not answer on {url} within {timeout:.0f} s")
 
 
-@contextlib.contextmanager
-def emulator(port: int, keep: bool) -> Iterator[str]:
-    STATE_DIR.mkdir(exist_ok=True)
-    log = (STATE_DIR / "emulator.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smtune.emulator", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    (STATE_DIR / "emulator.pid").write_text(str(process.pid))
+def running_emulator() -> dict[str, Any] | None:
+    """The emulator a previous demo left running, if it still answers."""
     try:
-        wait_until_up(url, process)
-        yield url
-    finally:
-        if keep and process.poll() is None:
-            say(f"\nThe emulator keeps running on {url} (pid {process.pid}).")
-            say("Stop it with: make demo-stop")
-        else:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            (STATE_DIR / "emulator.pid").unlink(missing_ok=True)
-            say(
-                "\nThe emulator is stopped: everything the demo deployed was held in its memory and is gone."
-            )
+        record = json.loads(EMULATOR_RECORD.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and answers(str(record.get("url"))) else None
+
+
+def stop_emulator() -> bool:
+    """Stop the emulator a previous demo left running; False when there was none."""
+    try:
+        record = json.loads(EMULATOR_RECORD.read_text())
+        os.kill(int(record["pid"]), signal.SIGTERM)
+        stopped = True
+    except (OSError, ValueError, KeyError, TypeError):
+        stopped = False
+    EMULATOR_RECORD.unlink(missing_ok=True)
+    (STATE_DIR / "terraform.tfstate").unlink(missing_ok=True)
+    return stopped
+
+
+def start_emulator(port: int) -> str:
+    """Start the emulator as a background process that outlives this one."""
+    STATE_DIR.mkdir(exist_ok=True)
+    (STATE_DIR / "terraform.tfstate").unlink(missing_ok=True)  # a new emulator holds nothing
+    url = f"http://127.0.0.1:{port}"
+    with (STATE_DIR / "emulator.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smtune.emulator", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    wait_until_up(url, process)
+    EMULATOR_RECORD.write_text(json.dumps({"pid": process.pid, "url": url}))
+    return url
 
 
 def demo_env(url: str) -> dict[str, str]:
@@ -141,7 +158,6 @@ def demo_env(url: str) -> dict[str, str]:
 
 def terraform_apply(url: str, env: dict[str, str]) -> dict[str, str]:
     state = STATE_DIR / "terraform.tfstate"
-    state.unlink(missing_ok=True)
     common = ["-no-color", "-input=false"]
     run(["terraform", "init", *common], env, cwd=EXAMPLE, capture=True)
     run(
@@ -173,7 +189,7 @@ def aws(url: str, env: dict[str, str], *args: str, capture: bool = False) -> str
     return run(["aws", "--endpoint-url", url, "--region", REGION, *args], env, capture=capture)
 
 
-def describe_deployment(url: str) -> list[str]:
+def describe_deployment(url: str, execution_arn: str) -> list[str]:
     """Read back, from the emulator, what the run created."""
     import boto3
 
@@ -182,12 +198,14 @@ def describe_deployment(url: str) -> list[str]:
     )
     sagemaker = session.client("sagemaker", endpoint_url=url)
     scaling = session.client("application-autoscaling", endpoint_url=url)
+    execution = session.client("stepfunctions", endpoint_url=url).describe_execution(
+        executionArn=execution_arn
+    )
+    run = json.loads(execution["output"])
     params = json.loads((REPO / "examples" / "params" / "ml-parameters.json").read_text())
     lines: list[str] = []
-    for summary in sagemaker.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]:
-        job = sagemaker.describe_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=summary["HyperParameterTuningJobName"]
-        )
+    for name in [run["tuning"]["tuningJobName"]]:
+        job = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         best = job.get("BestTrainingJob", {})
         metric = best.get("FinalHyperParameterTuningJobObjectiveMetric", {})
         counters = job.get("TrainingJobStatusCounters", {})
@@ -223,11 +241,75 @@ def describe_deployment(url: str) -> list[str]:
     return lines
 
 
+def run_workflow(url: str, env: dict[str, str]) -> None:
+    step(f"Deploy the module with Terraform (examples/emulator) to {url}")
+    outputs = terraform_apply(url, env)
+    say(f"state machine: {outputs['state_machine_arn']}")
+
+    step("Upload the example data and a manifest")
+    uploads = [
+        (DATA / "train.csv", "titanic/training/train.csv"),
+        (DATA / "validation.csv", "titanic/validation/validation.csv"),
+        (REPO / "examples" / "params" / "manifest.json", MANIFEST_KEY),
+    ]
+    for source, key in uploads:
+        aws(url, env, "s3", "cp", "--only-show-errors", str(source), f"s3://{BUCKET}/{key}")
+
+    step("Start the workflow with the AWS CLI")
+    document = json.dumps({"manifestS3Uri": f"s3://{BUCKET}/{MANIFEST_KEY}"})
+    started = aws(
+        url,
+        env,
+        "stepfunctions",
+        "start-execution",
+        "--state-machine-arn",
+        outputs["state_machine_arn"],
+        "--input",
+        document,
+        "--query",
+        "executionArn",
+        "--output",
+        "text",
+        capture=True,
+    )
+    execution_arn = started.strip()
+    say(f"execution: {execution_arn}")
+
+    step("Follow it live")
+    smtune = [sys.executable, "-m", "smtune.cli", "--endpoint-url", url, "--region", REGION]
+    watch = subprocess.run(
+        [*smtune, "watch", execution_arn, "--interval", "1"], env=env, check=False
+    )
+    if watch.returncode != 0:
+        raise DemoError(
+            f"the workflow did not succeed (smtune watch exited with {watch.returncode})"
+        )
+
+    step("What was deployed")
+    for line in describe_deployment(url, execution_arn):
+        say(line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="leave the emulator running at the end")
-    parser.add_argument("--port", type=int, default=0, help="emulator port (default: a free one)")
+    parser = argparse.ArgumentParser(
+        prog="python -m smtune.demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port of a new emulator (default: a free one)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start a new emulator even if one is running"
+    )
+    parser.add_argument(
+        "--stop-at-end", action="store_true", help="stop the emulator when the demo ends"
+    )
+    parser.add_argument(
+        "--stop", action="store_true", help="only stop an emulator left running, then exit"
+    )
     args = parser.parse_args(argv)
+    if args.stop:
+        say("emulator stopped" if stop_emulator() else "no emulator was running")
+        return 0
     started = time.monotonic()
     say(
         "This demo runs on a local AWS emulator on 127.0.0.1: no AWS account is used and nothing is billed."
@@ -239,81 +321,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "are simulated; Step Functions runs the real state machines and Lambda runs the real handler code."
     )
     try:
-        with emulator(args.port or free_port(), keep=args.keep) as url:
-            env = demo_env(url)
-            step(f"Deploy the module with Terraform (examples/emulator) to {url}")
-            outputs = terraform_apply(url, env)
-            say(f"state machine: {outputs['state_machine_arn']}")
-
-            step("Upload the example data and a manifest")
-            aws(
-                url,
-                env,
-                "s3",
-                "cp",
-                str(DATA / "train.csv"),
-                f"s3://{BUCKET}/titanic/training/train.csv",
+        if args.fresh:
+            stop_emulator()
+        previous = running_emulator()
+        if previous is None:
+            url = start_emulator(args.port or free_port())
+            say(f"\nStarted the emulator on {url}.")
+        else:
+            url = str(previous["url"])
+            say(
+                f"\nReusing the emulator a previous demo left running on {url}: this run updates its endpoint."
             )
-            aws(
-                url,
-                env,
-                "s3",
-                "cp",
-                str(DATA / "validation.csv"),
-                f"s3://{BUCKET}/titanic/validation/validation.csv",
-            )
-            aws(
-                url,
-                env,
-                "s3",
-                "cp",
-                str(REPO / "examples" / "params" / "manifest.json"),
-                f"s3://{BUCKET}/{MANIFEST_KEY}",
-            )
-
-            step("Start the workflow with the AWS CLI")
-            started_run = json.loads(
-                aws(
-                    url,
-                    env,
-                    "stepfunctions",
-                    "start-execution",
-                    "--state-machine-arn",
-                    outputs["state_machine_arn"],
-                    "--input",
-                    json.dumps({"manifestS3Uri": f"s3://{BUCKET}/{MANIFEST_KEY}"}),
-                    capture=True,
+        try:
+            run_workflow(url, demo_env(url))
+        finally:
+            if args.stop_at_end:
+                stop_emulator()
+                say(
+                    "\nThe emulator is stopped: everything the demo deployed was held in its memory and is gone."
                 )
-            )
-            execution_arn = started_run["executionArn"]
-            say(f"execution: {execution_arn}")
-
-            step("Follow it live")
-            watch = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "smtune.cli",
-                    "--endpoint-url",
-                    url,
-                    "--region",
-                    REGION,
-                    "watch",
-                    execution_arn,
-                    "--interval",
-                    "1",
-                ],
-                env=env,
-                check=False,
-            )
-            if watch.returncode != 0:
-                raise DemoError(
-                    f"the workflow did not succeed (watch exited with {watch.returncode})"
+            else:
+                say(
+                    f"\nThe emulator keeps running on {url}: `make demo` again reuses it (and updates the"
                 )
-
-            step("What was deployed")
-            for line in describe_deployment(url):
-                say(line)
+                say(
+                    "endpoint in place); `make demo-stop` stops it, and everything it held is gone with it."
+                )
     except DemoError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return 1
