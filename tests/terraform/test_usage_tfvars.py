@@ -1,0 +1,85 @@
+"""Usage 1: `terraform apply -var-file=...` of examples/complete, from a fresh copy of the
+repository's files, as its README says. The only addition is a Terraform override file that
+points the example's provider at the local moto server (and picks a runtime provider 3.39
+knows); the example itself is used unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from python_terraform import IsNotFlagged
+
+from tests.support.terraform import REPO_ROOT, TEST_RUNTIME, TerraformDir, emulator_provider
+
+pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("terraform-usage-tfvars")]
+
+# What a checkout holds that the example needs (tests, tools and the Python sources do not).
+CHECKOUT = [
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "versions.tf",
+    "iam.tf",
+    "parameters.tf",
+    "sns.tf",
+    "modules",
+    "statemachine",
+    "lambda_src/dist",
+    "lambda_src/tuning_workflow/schemas",
+    "examples/complete",
+    "examples/params",
+]
+
+
+def fresh_checkout(target: Path) -> Path:
+    for relative in CHECKOUT:
+        source = REPO_ROOT / relative
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".terraform*"))
+        else:
+            shutil.copy2(source, destination)
+    return target
+
+
+def test_apply_with_a_var_file_then_destroy(
+    tmp_path: Path,
+    terraform_dir: Callable[..., TerraformDir],
+    moto_endpoint: str,
+    aws: Callable[[str], Any],
+) -> None:
+    checkout = fresh_checkout(tmp_path / "checkout")
+    example = checkout / "examples" / "complete"
+    override = {
+        "provider": {"aws": emulator_provider(moto_endpoint)},
+        "module": {"sagemaker_tuner": {"lambda_runtime": TEST_RUNTIME}},
+    }
+    (example / "emulator_override.tf.json").write_text(json.dumps(override, indent=2))
+    # The user's tfvars: the shipped example, with their bucket.
+    tfvars = tmp_path / "my.tfvars"
+    example_vars = (example / "terraform.tfvars.example").read_text()
+    tfvars.write_text(example_vars.replace('"my-ml-bucket"', '"usage-one-data"'))
+    aws("s3").create_bucket(Bucket="usage-one-data")
+
+    terraform = terraform_dir(example)
+    terraform.init()
+    terraform.must("apply", skip_plan=True, var_file=str(tfvars), input=False, parallelism=20)
+    outputs = terraform.outputs()
+    machine = aws("stepfunctions").describe_state_machine(
+        stateMachineArn=outputs["state_machine_arn"]
+    )
+    assert machine["status"] == "ACTIVE"
+    ssm = aws("ssm").get_parameter(Name="/ml-project/endpointName")["Parameter"]
+    assert ssm["Value"] == "survival-endpoint"
+
+    terraform.must(
+        "destroy", force=IsNotFlagged, auto_approve=True, var_file=str(tfvars), input=False
+    )
+    names = {m["name"] for m in aws("stepfunctions").list_state_machines()["stateMachines"]}
+    assert outputs["state_machine_arn"].rsplit(":", 1)[-1] not in names
