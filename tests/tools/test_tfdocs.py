@@ -82,3 +82,9 @@ def test_missing_markers_is_an_error(module: Path, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("no markers\n")
     assert tfdocs.main(["--module", str(module), "--readme", str(readme)]) == 2
+
+
+def test_the_readme_tables_match_the_root_module() -> None:
+    """The README's inputs/outputs tables are generated; this fails when a .tf change forgot
+    `python tools/tfdocs.py`."""
+    assert tfdocs.main(["--module", str(REPO), "--readme", str(REPO / "README.md"), "--check"]) == 0
