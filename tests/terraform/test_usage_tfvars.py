@@ -78,8 +78,14 @@ def test_apply_with_a_var_file_then_destroy(
     ssm = aws("ssm").get_parameter(Name="/ml-project/endpointName")["Parameter"]
     assert ssm["Value"] == "survival-endpoint"
 
+    # Someone else's parameter under the same path survives the destroy (the seed's Delete wiped
+    # the whole path).
+    aws("ssm").put_parameter(Name="/ml-project/owned-by-someone-else", Value="keep", Type="String")
+
     terraform.must(
         "destroy", force=IsNotFlagged, auto_approve=True, var_file=str(tfvars), input=False
     )
     names = {m["name"] for m in aws("stepfunctions").list_state_machines()["stateMachines"]}
     assert outputs["state_machine_arn"].rsplit(":", 1)[-1] not in names
+    remaining = aws("ssm").get_parameters_by_path(Path="/ml-project", Recursive=True)["Parameters"]
+    assert [p["Name"] for p in remaining] == ["/ml-project/owned-by-someone-else"]

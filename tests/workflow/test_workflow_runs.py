@@ -285,3 +285,35 @@ def test_quality_gate_not_met_stops_before_the_endpoint(
     ] == []
     messages = notifications()
     assert len(messages) == 1 and "1.5" in messages[0]
+
+
+def test_stopping_a_run_stops_its_tuning_job(
+    emulator: Any, main_stack: Stack, manifest: dict[str, Any]
+) -> None:
+    # GIVEN a tuning job that stays in progress
+    emulator.set_progression(100)
+    sagemaker = main_stack.clients("sagemaker")
+    try:
+        arn = main_stack.start(main_stack.outputs["tuner_state_machine_arn"], manifest)
+        deadline = time.monotonic() + 30
+        name = None
+        while time.monotonic() < deadline and name is None:
+            for event in main_stack.history(arn):
+                scheduled = event.get("taskScheduledEventDetails", {})
+                if scheduled.get("resourceType") == "sagemaker":
+                    name = json.loads(scheduled["parameters"])["HyperParameterTuningJobName"]
+            time.sleep(0.3)
+        assert name is not None, "the tuning job was not started"
+        # WHEN the execution is stopped
+        main_stack.clients("stepfunctions").stop_execution(executionArn=arn)
+        # THEN the tuning job is stopped too
+        deadline = time.monotonic() + 30
+        status = ""
+        while time.monotonic() < deadline and status not in ("Stopping", "Stopped"):
+            status = sagemaker.describe_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=name
+            )["HyperParameterTuningJobStatus"]
+            time.sleep(0.3)
+        assert status in ("Stopping", "Stopped")
+    finally:
+        emulator.set_progression(0)
