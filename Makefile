@@ -30,6 +30,7 @@ $(VENV)/.installed: requirements-dev.txt requirements-lambda.txt pyproject.toml
 $(TOOLCHAIN)/terraform.rc: tools/toolchain.py $(VENV)/.installed
 	$(PY) tools/toolchain.py --root $(TOOLCHAIN) > /dev/null
 
+# checkov gets a virtual environment of its own: its pinned dependencies clash with moto's.
 $(CHECKOV):
 	$(PYTHON) -m venv $(TOOLCHAIN)/checkov-venv
 	$(TOOLCHAIN)/checkov-venv/bin/pip install -q checkov==3.3.30
