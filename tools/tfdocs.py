@@ -14,6 +14,7 @@ import argparse
 import difflib
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,8 @@ class Output:
     description: str = ""
 
 
-def strip_comment(line: str) -> str:
-    """Drop a trailing `#` or `//` comment that is not inside a string."""
+def outside_strings(line: str) -> Iterator[tuple[int, str]]:
+    """The characters of a line that are not inside a string literal, with their index."""
     in_string = False
     escaped = False
     for index, char in enumerate(line):
@@ -50,27 +51,22 @@ def strip_comment(line: str) -> str:
             escaped = True
         elif char == '"':
             in_string = not in_string
-        elif not in_string and (char == "#" or line.startswith("//", index)):
+        elif not in_string:
+            yield index, char
+
+
+def strip_comment(line: str) -> str:
+    """Drop a trailing `#` or `//` comment that is not inside a string."""
+    for index, char in outside_strings(line):
+        if char == "#" or line.startswith("//", index):
             return line[:index].rstrip()
     return line.rstrip()
 
 
 def bracket_balance(text: str) -> int:
-    depth = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            in_string = not in_string
-        elif not in_string and char in "{[(":
-            depth += 1
-        elif not in_string and char in "}])":
-            depth -= 1
-    return depth
+    opened = sum(1 for _, char in outside_strings(text) if char in "{[(")
+    closed = sum(1 for _, char in outside_strings(text) if char in "}])")
+    return opened - closed
 
 
 def split_blocks(text: str) -> list[tuple[str, str, list[str]]]:
