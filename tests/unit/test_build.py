@@ -140,3 +140,11 @@ def test_an_unknown_architecture_is_refused():
     result = run_build("--arch", "sparc")
     assert result.returncode == 2
     assert "invalid choice: 'sparc'" in result.stderr
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_the_committed_packages_match_the_sources(arch):
+    """The zips in lambda_src/dist are what Terraform deploys: a source change without
+    `make lambda` would deploy stale code, so this fails until they are rebuilt."""
+    result = run_build("--arch", arch, "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
