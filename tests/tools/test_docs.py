@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,3 +28,17 @@ def test_every_named_test_exists() -> None:
     for path, name in references:
         source = (REPO / path).read_text()
         assert re.search(rf"^def {name}\(", source, re.M), f"{path}::{name} does not exist"
+
+
+@pytest.mark.parametrize("template", ["parent", "tuner", "deployer"])
+def test_the_committed_diagrams_match_the_templates(template: str, tmp_path: Path) -> None:
+    """docs/img holds `smtune graph --template X` output; a template change must regenerate it."""
+    from smtune.cli import main
+
+    mermaid, image = tmp_path / f"{template}.mmd", tmp_path / f"{template}.svg"
+    assert (
+        main(["graph", "--template", template, "--output", str(mermaid), "--image", str(image)])
+        == 0
+    )
+    assert mermaid.read_text() == (REPO / "docs" / "img" / f"{template}.mmd").read_text()
+    assert image.read_text() == (REPO / "docs" / "img" / f"{template}.svg").read_text()
