@@ -40,11 +40,12 @@ locals {
   tuning_strategy   = try(tostring(local.ml_parameters.tuningStrategy), null)
 
   # SageMaker names: the run adds a 13-character suffix ("-" and a 12-digit run id) to the
-  # tuning job (32 characters at most) and to the model (63); the endpoint name is used as is.
+  # tuning job (32 characters at most), to the model (63) and, as the endpoint config's name, to
+  # the endpoint name (63); the endpoint itself keeps the name as is.
   sagemaker_name_pattern = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
   name_limits = {
     "$.tuningJobName" = { value = try(tostring(local.ml_parameters.tuningJobName), null), max = 19 }
-    "$.endpointName"  = { value = try(tostring(local.ml_parameters.endpointName), null), max = 63 }
+    "$.endpointName"  = { value = try(tostring(local.ml_parameters.endpointName), null), max = 50 }
     "$.model.name"    = { value = try(tostring(local.ml_model.name), null), max = 50 }
   }
   # A missing name is reported as a missing field, not here.

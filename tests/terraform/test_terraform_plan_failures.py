@@ -145,7 +145,7 @@ def test_an_unknown_tuning_strategy_is_named_with_the_allowed_values(
     ("field", "path", "too_long"),
     [
         ("$.tuningJobName", ("tuningJobName",), "t" * 20),
-        ("$.endpointName", ("endpointName",), "e" * 64),
+        ("$.endpointName", ("endpointName",), "e" * 51),
         ("$.model.name", ("model", "name"), "m" * 51),
     ],
 )
