@@ -15,10 +15,30 @@ locals {
   package_path       = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
   sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
 
-  # SageMaker ARNs carry lowercased names.
-  endpoint_name       = local.ml.endpointName
-  endpoint_arn        = "${local.sagemaker_arn_stem}:endpoint/${lower(local.endpoint_name)}"
-  endpoint_config_arn = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-*"
+  # SageMaker ARNs carry lowercased names. A run names its endpoint config
+  # <endpointName>-<runId>, the run id being 12 hex digits (one "?" each): the configs this
+  # module creates and deploys. The live config an update replaces may predate the module (the
+  # replaced stack named them <endpointName>-<timestamp>), so reads take any config of the
+  # endpoint's name.
+  endpoint_name        = local.ml.endpointName
+  endpoint_arn         = "${local.sagemaker_arn_stem}:endpoint/${lower(local.endpoint_name)}"
+  endpoint_config_arn  = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-????????????"
+  endpoint_configs_arn = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-*"
+
+  # Application Auto Scaling identifies scalable targets by generated IDs; its condition keys
+  # keep the calls to SageMaker variants' instance counts.
+  scaling_conditions = [
+    {
+      test     = "StringEquals"
+      variable = "application-autoscaling:service-namespace"
+      values   = ["sagemaker"]
+    },
+    {
+      test     = "StringEquals"
+      variable = "application-autoscaling:scalable-dimension"
+      values   = ["sagemaker:variant:DesiredInstanceCount"]
+    },
+  ]
 
   # Alarms the endpoint's target tracking policy creates, and the alarms a blue/green update
   # watches for automatic rollback.
@@ -73,8 +93,14 @@ module "plan_deployment" {
   policy_statements = [
     {
       sid       = "DescribeEndpoint"
-      actions   = ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"]
-      resources = [local.endpoint_arn, local.endpoint_config_arn]
+      actions   = ["sagemaker:DescribeEndpoint"]
+      resources = [local.endpoint_arn]
+    },
+    {
+      # The live config, whose instance type decides whether scaling is deregistered first.
+      sid       = "DescribeLiveEndpointConfig"
+      actions   = ["sagemaker:DescribeEndpointConfig"]
+      resources = [local.endpoint_configs_arn]
     },
     {
       # Application Auto Scaling's Describe APIs have no resource-level permissions.
@@ -102,15 +128,18 @@ module "start_endpoint_deployment" {
   policy_statements = concat(
     [
       {
-        # Creating or updating an endpoint is authorised on the endpoint and on its config.
-        sid = "DeployEndpoint"
-        actions = [
-          "sagemaker:AddTags",
-          "sagemaker:CreateEndpoint",
-          "sagemaker:DescribeEndpoint",
-          "sagemaker:UpdateEndpoint",
-        ]
+        # Creating or updating an endpoint is authorised on the endpoint and on the config it
+        # deploys (this run's).
+        sid       = "DeployEndpoint"
+        actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"]
         resources = [local.endpoint_arn, local.endpoint_config_arn]
+      },
+      {
+        # CreateEndpoint carries Tags (authorised as AddTags on the endpoint); a retried call
+        # describes the endpoint to recognise its own deployment.
+        sid       = "TagAndDescribeEndpoint"
+        actions   = ["sagemaker:AddTags", "sagemaker:DescribeEndpoint"]
+        resources = [local.endpoint_arn]
       },
     ],
     length(local.rollback_alarm_arns) == 0 ? [] : [
@@ -192,25 +221,29 @@ module "state_machine" {
       },
       {
         # Application Auto Scaling checks that the caller may read and resize the variant it
-        # registers.
-        sid = "ScaleEndpointVariants"
-        actions = [
-          "sagemaker:DescribeEndpoint",
-          "sagemaker:DescribeEndpointConfig",
-          "sagemaker:UpdateEndpointWeightsAndCapacities",
-        ]
-        resources = [local.endpoint_arn, local.endpoint_config_arn]
+        # registers (SageMaker's auto scaling prerequisites).
+        sid       = "ScaleEndpointVariants"
+        actions   = ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"]
+        resources = [local.endpoint_arn]
+      },
+      {
+        # After a failed update, the restored registration is on a variant of the older config.
+        sid       = "ReadEndpointConfigsForScaling"
+        actions   = ["sagemaker:DescribeEndpointConfig"]
+        resources = [local.endpoint_configs_arn]
       },
       {
         # Scalable targets are identified by a generated ID, not by the endpoint's name, so
-        # these APIs cannot be scoped to this deployment's endpoint.
+        # these APIs cannot be scoped to this deployment's endpoint; the conditions keep them
+        # to SageMaker variants' instance counts.
         sid = "RegisterScaling"
         actions = [
           "application-autoscaling:DeregisterScalableTarget",
           "application-autoscaling:PutScalingPolicy",
           "application-autoscaling:RegisterScalableTarget",
         ]
-        resources = ["*"]
+        resources  = ["*"]
+        conditions = local.scaling_conditions
       },
       {
         # The alarms that a target tracking policy creates and deregistration deletes.

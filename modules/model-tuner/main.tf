@@ -21,6 +21,15 @@ locals {
   has_model_vpc       = length(try(local.ml.model.hosting.subnets, [])) > 0
   data_bucket_objects = [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}/*"]
 
+  # A run names its resources <base>-<runId>, the run id being 12 hex digits: one "?" per
+  # digit, so that another deployment whose base name starts with this one ("<base>-other")
+  # stays out of reach. SageMaker ARNs carry names lowercased. A tuning job names its training
+  # jobs <tuning job>-<NNN>-<suffix>.
+  run_id_wildcard  = "????????????"
+  tuning_job_arn   = "${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-${local.run_id_wildcard}"
+  training_job_arn = "${local.sagemaker_arn_stem}:training-job/${local.tuning_job_base}-${local.run_id_wildcard}-*"
+  model_arn        = "${local.sagemaker_arn_stem}:model/${local.model_base}-${local.run_id_wildcard}"
+
   # What the prepare Lambda needs to build the tuning job request (docs/architecture.md).
   deployment = {
     sagemakerRoleArn = var.sagemaker_execution_role_arn
@@ -83,20 +92,20 @@ module "find_best_training_job" {
       {
         sid       = "DescribeTuningJobs"
         actions   = ["sagemaker:DescribeHyperParameterTuningJob"]
-        resources = ["${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-*"]
+        resources = [local.tuning_job_arn]
       },
       {
-        # Training jobs of a tuning job are named after it: <tuning job>-<number>-<suffix>.
         sid       = "DescribeTrainingJobs"
         actions   = ["sagemaker:DescribeTrainingJob"]
-        resources = ["${local.sagemaker_arn_stem}:training-job/${local.tuning_job_base}-*"]
+        resources = [local.training_job_arn]
       },
     ],
     local.algorithm_arn == null ? [] : [
       {
+        # Lowercased like every SageMaker ARN (the parameters may spell the name with capitals).
         sid       = "DescribeAlgorithm"
         actions   = ["sagemaker:DescribeAlgorithm"]
-        resources = [local.algorithm_arn]
+        resources = [lower(local.algorithm_arn)]
       },
     ],
   )
@@ -144,21 +153,27 @@ module "state_machine" {
       },
       {
         # The .sync integration describes the job until it ends and stops it when the
-        # execution stops; it reads the job's tags.
+        # execution stops. A request with Tags is authorised for AddTags too.
         sid = "RunTuningJobs"
         actions = [
           "sagemaker:AddTags",
           "sagemaker:CreateHyperParameterTuningJob",
           "sagemaker:DescribeHyperParameterTuningJob",
-          "sagemaker:ListTags",
           "sagemaker:StopHyperParameterTuningJob",
         ]
-        resources = ["${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-*"]
+        resources = [local.tuning_job_arn]
+      },
+      {
+        # The .sync integration also reads tags; the policy Step Functions itself generates for
+        # SageMaker .sync jobs allows sagemaker:ListTags on "*" (a read of tags only).
+        sid       = "ReadTagsForSyncIntegration"
+        actions   = ["sagemaker:ListTags"]
+        resources = ["*"]
       },
       {
         sid       = "CreateModels"
         actions   = ["sagemaker:AddTags", "sagemaker:CreateModel"]
-        resources = ["${local.sagemaker_arn_stem}:model/${local.model_base}-*"]
+        resources = [local.model_arn]
       },
       {
         sid       = "PassSageMakerExecutionRole"

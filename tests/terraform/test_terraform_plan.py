@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +20,15 @@ from tests.support.terraform import (
     BRING_YOUR_OWN,
     KMS_KEYS,
     REGION,
+    REPO_ROOT,
+    TEST_RUNTIME,
+    TerraformDir,
     as_list,
     planned_resources,
     policy_statements,
     role_policies,
     ssm_expected_values,
+    write_root,
 )
 
 pytestmark = [
@@ -60,6 +66,16 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL = {
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
 }
+# Actions that Step Functions' own policy template for a SageMaker .sync job allows on "*".
+SYNC_INTEGRATION_ACTIONS_ON_STAR = {"sagemaker:ListTags"}
+# Application Auto Scaling calls that change scaling: on "*" (scalable targets have generated
+# IDs) but only for SageMaker variants' instance counts.
+SCALING_WRITE_ACTIONS = {
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:RegisterScalableTarget",
+}
+RUN_ID = "0123456789ab"
 
 
 def all_statements(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,11 +219,21 @@ def test_star_resources_only_where_the_api_has_no_resource_level_permission(
 
     assert on_star
     for statement in on_star:
-        assert set(as_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCE_LEVEL, statement
-        if "cloudwatch:PutMetricData" in as_list(statement["Action"]):
+        actions = set(as_list(statement["Action"]))
+        assert (
+            actions <= ACTIONS_WITHOUT_RESOURCE_LEVEL | SYNC_INTEGRATION_ACTIONS_ON_STAR
+        ), statement
+        if "cloudwatch:PutMetricData" in actions:
             assert condition(statement, "StringLike", "cloudwatch:namespace") == [
                 "/aws/sagemaker/*"
             ]
+        if actions & SCALING_WRITE_ACTIONS:
+            assert condition(
+                statement, "StringEquals", "application-autoscaling:service-namespace"
+            ) == ["sagemaker"], statement
+            assert condition(
+                statement, "StringEquals", "application-autoscaling:scalable-dimension"
+            ) == ["sagemaker:variant:DesiredInstanceCount"], statement
 
 
 def test_pass_role_only_for_the_sagemaker_execution_role_and_only_to_sagemaker(
@@ -234,10 +260,13 @@ def test_sagemaker_permissions_are_scoped_to_the_lowercased_names_of_this_deploy
     # GIVEN names with capitals (Churn-Tuning, Churn-Model, Churn-Endpoint): SageMaker ARNs
     # carry them lowercased.
     stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}"
+    run = "????????????"  # one IAM "?" per hex digit of the run id
     allowed = {
-        f"{stem}:hyper-parameter-tuning-job/churn-tuning-*",
-        f"{stem}:training-job/churn-tuning-*",
-        f"{stem}:model/churn-model-*",
+        f"{stem}:hyper-parameter-tuning-job/churn-tuning-{run}",
+        f"{stem}:training-job/churn-tuning-{run}-*",
+        f"{stem}:model/churn-model-{run}",
+        f"{stem}:endpoint-config/churn-endpoint-{run}",
+        # Reads only: the live config an update replaces may predate this module.
         f"{stem}:endpoint-config/churn-endpoint-*",
         f"{stem}:endpoint/churn-endpoint",
     }
@@ -256,15 +285,181 @@ def test_tuner_may_run_the_sync_tuning_job_and_its_events_rule(full_plan: dict[s
     tuner = role_policies(full_plan)["tfplan-full-tuner-permissions"]
     by_sid = {s["Sid"]: s for s in tuner}
 
-    assert set(as_list(by_sid["RunTuningJobs"]["Action"])) >= {
+    assert set(as_list(by_sid["RunTuningJobs"]["Action"])) == {
         "sagemaker:CreateHyperParameterTuningJob",
         "sagemaker:DescribeHyperParameterTuningJob",
         "sagemaker:StopHyperParameterTuningJob",
-        "sagemaker:ListTags",
         "sagemaker:AddTags",
     }
+    # As in the policy Step Functions generates for SageMaker .sync jobs: ListTags on "*",
+    # and nothing else there.
+    assert as_list(by_sid["ReadTagsForSyncIntegration"]["Action"]) == ["sagemaker:ListTags"]
+    assert as_list(by_sid["ReadTagsForSyncIntegration"]["Resource"]) == ["*"]
     assert as_list(by_sid["ManageTuningJobEventsRule"]["Resource"]) == [
         f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule"
+    ]
+
+
+def reachable(plan: dict[str, Any], role_policy: str, action: str, arn: str) -> bool:
+    """Whether an Allow statement of the role policy grants `action` on `arn`. IAM's `*` and
+    `?` match as fnmatch's do; the ARNs here hold no `[`, so fnmatch's classes never apply."""
+    return any(
+        action in as_list(statement["Action"])
+        and any(fnmatch.fnmatchcase(arn, pattern) for pattern in as_list(statement["Resource"]))
+        for statement in role_policies(plan)[role_policy]
+    )
+
+
+@pytest.mark.parametrize(
+    ("role_policy", "action", "kind", "name"),
+    [
+        (
+            "tuner",
+            "sagemaker:CreateHyperParameterTuningJob",
+            "hyper-parameter-tuning-job",
+            "churn-tuning-{run}",
+        ),
+        (
+            "tuner",
+            "sagemaker:StopHyperParameterTuningJob",
+            "hyper-parameter-tuning-job",
+            "churn-tuning-{run}",
+        ),
+        (
+            "find-best-training-job",
+            "sagemaker:DescribeTrainingJob",
+            "training-job",
+            "churn-tuning-{run}-007-1a2b3c4d",
+        ),
+        ("tuner", "sagemaker:CreateModel", "model", "churn-model-{run}"),
+        ("deployer", "sagemaker:CreateEndpointConfig", "endpoint-config", "churn-endpoint-{run}"),
+        (
+            "start-endpoint-deployment",
+            "sagemaker:UpdateEndpoint",
+            "endpoint-config",
+            "churn-endpoint-{run}",
+        ),
+    ],
+)
+def test_run_resources_are_reachable_but_not_those_of_a_deployment_with_a_longer_base_name(
+    variant_plan: dict[str, Any], role_policy: str, action: str, kind: str, name: str
+) -> None:
+    # GIVEN this deployment's run names, and another deployment whose base names extend these
+    # ("churn-tuning-v2", "churn-model-v2", "churn-endpoint-v2").
+    stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:{kind}"
+    own = f"{stem}/{name.format(run=RUN_ID)}"
+    neighbour = f"{stem}/{name.replace('-{run}', '-v2-{run}').format(run=RUN_ID)}"
+    policy = f"tfplan-variant-{role_policy}-permissions"
+
+    # THEN the role reaches its own run's resource and not the neighbour's.
+    assert reachable(variant_plan, policy, action, own)
+    assert not reachable(variant_plan, policy, action, neighbour)
+
+
+def test_endpoint_configs_are_written_by_run_name_and_read_by_endpoint_name(
+    variant_plan: dict[str, Any],
+) -> None:
+    configs = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:endpoint-config/churn-endpoint"
+    # A config of the same endpoint that this module did not create (a timestamped name).
+    older = f"{configs}-20240101120000"
+    for role_policy in ("deployer", "start-endpoint-deployment"):
+        policy = f"tfplan-variant-{role_policy}-permissions"
+        for action in (
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:CreateEndpoint",
+            "sagemaker:UpdateEndpoint",
+            "sagemaker:AddTags",
+        ):
+            assert not reachable(variant_plan, policy, action, older), (policy, action)
+    for role_policy in ("deployer", "plan-deployment"):
+        policy = f"tfplan-variant-{role_policy}-permissions"
+        assert reachable(variant_plan, policy, "sagemaker:DescribeEndpointConfig", older)
+
+
+def test_endpoint_deployment_function_tags_and_describes_only_the_endpoint(
+    full_plan: dict[str, Any],
+) -> None:
+    stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}"
+    by_sid = {
+        s["Sid"]: s
+        for s in role_policies(full_plan)["tfplan-full-start-endpoint-deployment-permissions"]
+    }
+
+    assert sorted(as_list(by_sid["DeployEndpoint"]["Action"])) == [
+        "sagemaker:CreateEndpoint",
+        "sagemaker:UpdateEndpoint",
+    ]
+    assert sorted(as_list(by_sid["DeployEndpoint"]["Resource"])) == [
+        f"{stem}:endpoint-config/survival-endpoint-????????????",
+        f"{stem}:endpoint/survival-endpoint",
+    ]
+    assert sorted(as_list(by_sid["TagAndDescribeEndpoint"]["Action"])) == [
+        "sagemaker:AddTags",
+        "sagemaker:DescribeEndpoint",
+    ]
+    assert as_list(by_sid["TagAndDescribeEndpoint"]["Resource"]) == [
+        f"{stem}:endpoint/survival-endpoint"
+    ]
+
+
+def test_scaling_calls_are_limited_to_sagemaker_variant_instance_counts(
+    full_plan: dict[str, Any],
+) -> None:
+    deployer = {s["Sid"]: s for s in role_policies(full_plan)["tfplan-full-deployer-permissions"]}
+    scaling = deployer["RegisterScaling"]
+
+    assert set(as_list(scaling["Action"])) == SCALING_WRITE_ACTIONS
+    assert list(scaling["Condition"]) == ["StringEquals"]
+    assert condition(scaling, "StringEquals", "application-autoscaling:service-namespace") == [
+        "sagemaker"
+    ]
+    assert condition(scaling, "StringEquals", "application-autoscaling:scalable-dimension") == [
+        "sagemaker:variant:DesiredInstanceCount"
+    ]
+    # No other statement of any role grants these actions.
+    assert [s for a in SCALING_WRITE_ACTIONS for s in statements_with(full_plan, a)] == [
+        scaling
+    ] * len(SCALING_WRITE_ACTIONS)
+
+
+@pytest.fixture(scope="module")
+def mixed_case_algorithm_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_dir: Callable[..., TerraformDir],
+    moto_endpoint: str,
+    seed_documents: dict[str, Any],
+    lambda_package: Path,
+) -> dict[str, Any]:
+    """The seed's parameters with an algorithm resource whose name has capitals."""
+    directory = tmp_path_factory.mktemp("mixed-case-algorithm")
+    ml_parameters = json.loads(json.dumps(seed_documents["ml_parameters"]))
+    ml_parameters["algorithmARN"] = (
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:algorithm/H2O-GBM-Algorithm"
+    )
+    (directory / "ml-parameters.json").write_text(json.dumps(ml_parameters))
+    (directory / "hyperparameters.json").write_text(json.dumps(seed_documents["hyperparameters"]))
+    inputs = {
+        "name_prefix": "tfplan-algorithm",
+        "s3_bucket": "sagemaker-tuner-demo",
+        "ml_parameters_file": str(directory / "ml-parameters.json"),
+        "hyperparameters_file": str(directory / "hyperparameters.json"),
+        "lambda_runtime": TEST_RUNTIME,
+        "lambda_package_path": str(lambda_package),
+    }
+    root = write_root(directory / "root", REPO_ROOT, inputs)
+    terraform = terraform_dir(root)
+    terraform.init()
+    return terraform.plan_json({"endpoint_url": moto_endpoint}, root / "plan.bin")
+
+
+def test_algorithm_is_described_by_its_lowercased_arn(
+    mixed_case_algorithm_plan: dict[str, Any],
+) -> None:
+    # GIVEN algorithmARN .../algorithm/H2O-GBM-Algorithm: SageMaker's ARN carries it lowercased.
+    statements = statements_with(mixed_case_algorithm_plan, "sagemaker:DescribeAlgorithm")
+
+    assert [as_list(s["Resource"]) for s in statements] == [
+        [f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:algorithm/h2o-gbm-algorithm"]
     ]
 
 
