@@ -153,6 +153,11 @@ def demo_env(url: str) -> dict[str, str]:
         TF_IN_AUTOMATION="1",
     )
     env.pop("AWS_PROFILE", None)
+    # The offline toolchain of `make setup`: its provider mirror needs no network.
+    toolchain = REPO / ".toolchain"
+    if (toolchain / "terraform.rc").is_file():
+        env["TF_CLI_CONFIG_FILE"] = str(toolchain / "terraform.rc")
+    env["PATH"] = os.pathsep.join([env.get("PATH", ""), str(toolchain / "bin")])
     return env
 
 
@@ -288,6 +293,16 @@ def run_workflow(url: str, env: dict[str, str]) -> None:
     step("What was deployed")
     for line in describe_deployment(url, execution_arn):
         say(line)
+    report = STATE_DIR / "report.html"
+    made = subprocess.run(
+        [*smtune, "report", "--execution", execution_arn, "--output", str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode == 0:
+        say(f"report           {report} (objective per training job, hyperparameters against it)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,6 +52,8 @@ def test_demo_deploys_runs_and_reports_then_reuses_the_emulator(tmp_path: Path) 
         ):
             assert f"\n{label} " in out, label
         assert "make demo-stop" in out
+        report = (tmp_path / "report.html").read_text()
+        assert "<svg" in report and "validation:auc" in report
 
         second = demo(tmp_path)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
