@@ -111,8 +111,10 @@ def test_unnamed_executions_collide_without_the_patch(aws, child_arn):
     sfn = aws("stepfunctions")
     with moto_as_released():
         sfn.start_execution(stateMachineArn=child_arn, input='{"fail": false}')
+        # Another input, so the collision does not depend on whether the first run is still
+        # RUNNING (moto returns a running execution with the same name and input again).
         with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
-            sfn.start_execution(stateMachineArn=child_arn, input='{"fail": false}')
+            sfn.start_execution(stateMachineArn=child_arn, input='{"fail": true}')
 
 
 TIMESTAMP_OUTPUT = {
