@@ -19,8 +19,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import boto3
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +95,33 @@ def ensure_toolchain() -> Path:
             capture_output=True,
         )
     return config
+
+
+def terraform_environment() -> dict[str, str]:
+    """Environment of every Terraform command in the tests: the offline CLI config and fake
+    credentials (the roots point every AWS endpoint at a local server)."""
+    return {
+        "TF_CLI_CONFIG_FILE": str(ensure_toolchain()),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def clients_for(endpoint_url: str) -> Callable[[str], Any]:
+    """boto3 clients with fake credentials for a local server: `clients_for(url)("iam")`."""
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    )
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=endpoint_url)
+
+    return client
 
 
 def terraform_binary() -> str:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
-import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -29,26 +28,16 @@ from tests.support.terraform import (
     REPO_ROOT,
     TEST_RUNTIME,
     TerraformDir,
-    ensure_toolchain,
+    clients_for,
     terraform_binary,
+    terraform_environment,
     write_root,
 )
 
 
 @pytest.fixture(scope="session")
 def terraform_env() -> dict[str, str]:
-    """Environment of every Terraform command: the offline CLI config and fake credentials
-    (the roots point every AWS endpoint at the local moto server)."""
-    return {
-        "TF_CLI_CONFIG_FILE": str(ensure_toolchain()),
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "CHECKPOINT_DISABLE": "1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    return terraform_environment()
 
 
 @pytest.fixture(scope="session")
@@ -94,17 +83,7 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def aws(moto_endpoint: str) -> Callable[[str], Any]:
     """boto3 clients for the moto server: `aws("iam")`."""
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=moto_endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    return client
+    return clients_for(moto_endpoint)
 
 
 @pytest.fixture(scope="session")

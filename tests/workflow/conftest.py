@@ -11,16 +11,15 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.support.terraform import (
     PARAMS_DIR,
-    REGION,
     REPO_ROOT,
     TerraformDir,
-    ensure_toolchain,
+    clients_for,
     terraform_binary,
+    terraform_environment,
     write_root,
 )
 from tests.support.workflow import Stack, deep_merge, sns_queue
@@ -41,14 +40,7 @@ def emulator() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def clients(emulator: Any) -> Callable[[str], Any]:
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-    )
-
-    def client(service: str) -> Any:
-        return session.client(service, endpoint_url=emulator.endpoint_url)
-
-    return client
+    return clients_for(emulator.endpoint_url)
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +48,7 @@ def deploy(
     emulator: Any, clients: Callable[[str], Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Stack]:
     """Apply the module into the emulator: `deploy("name", {ml-parameter overrides}, **inputs)`."""
-    env = {
-        "TF_CLI_CONFIG_FILE": str(ensure_toolchain()),
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "CHECKPOINT_DISABLE": "1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": REGION,
-    }
+    env = terraform_environment()
     binary = terraform_binary()
     hyperparameters = PARAMS_DIR / "hyperparameters.json"
 
