@@ -94,8 +94,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CliError(
             "validate: give at least one of --ml-parameters, --hyperparameters, --manifest"
         )
+    buckets = [_bucket_name(name) for name in args.bucket or ()]
+    if buckets and not args.manifest:
+        raise CliError("validate: --bucket checks the channels of --manifest; give --manifest too")
     loaded = [(kind, path, documents.read_json(path)) for kind, path in given]
-    results = [(kind, path, documents.problems_in(kind, doc)) for kind, path, doc in loaded]
+    results = [(kind, path, _problems(kind, doc, buckets)) for kind, path, doc in loaded]
     valid = all(not problems for _, _, problems in results)
     if args.json:
         _print_json(
@@ -127,6 +130,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"file{'s' if len(results) != 1 else ''}"
     )
     return EXIT_FAILED
+
+
+def _bucket_name(name: str) -> str:
+    """A --bucket value: "my-bucket", also written "s3://my-bucket/"."""
+    bucket = name.removeprefix("s3://").rstrip("/")
+    if not bucket or "/" in bucket:
+        raise CliError(f"--bucket: {name!r} is not an S3 bucket name")
+    return bucket
+
+
+def _problems(kind: str, document: Any, buckets: list[str]) -> list[tuple[str, str]]:
+    """`documents.problems_in`, plus the rule that every channel reads one of `buckets`."""
+    if kind != "manifest" or not buckets:
+        return documents.problems_in(kind, document)
+    from tuning_workflow.validation import validate_manifest  # the Lambda's own rule
+
+    return [(p.path, p.message) for p in validate_manifest(document, data_buckets=buckets)]
 
 
 def cmd_init_params(args: argparse.Namespace) -> int:
@@ -347,6 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--ml-parameters", metavar="FILE", help="an ml-parameters.json")
     sub.add_argument("--hyperparameters", metavar="FILE", help="a hyperparameters.json")
     sub.add_argument("--manifest", metavar="FILE", help="a manifest.json")
+    sub.add_argument(
+        "--bucket",
+        action="append",
+        metavar="NAME",
+        help="a bucket the manifest's channels may read from, as the deployment's s3_bucket and "
+        "additional_s3_bucket_names (repeatable; without it any bucket is accepted)",
+    )
     sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
     sub = command(

@@ -10,7 +10,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tuning_workflow.exceptions import InvalidEventError, summarize
+from tuning_workflow.safe_text import safe_text
 from tuning_workflow.validation import Problem
+
+# The summary of an invalid input becomes a Fail state's cause and a plain-text SNS message.
+MAX_SUMMARY_LENGTH = 4_000
+MAX_DOCUMENT_LABEL_LENGTH = 200
+# Errors listed in an invalid result (the summary counts them all); keeps the Lambda's result
+# far below Step Functions' 256 KiB payload limit.
+MAX_LISTED_ERRORS = 50
 
 
 def require(event: Any, key: str, where: str = "event") -> Any:
@@ -18,6 +26,15 @@ def require(event: Any, key: str, where: str = "event") -> Any:
     if not isinstance(event, Mapping):
         raise InvalidEventError(f"{where} must be a JSON object, got {type(event).__name__}")
     if key not in event or event[key] is None:
+        raise InvalidEventError(f"{where} lacks the field {key!r}")
+    return event[key]
+
+
+def require_present(event: Any, key: str, where: str = "event") -> Any:
+    """event[key], which may be null (a document a user wrote); InvalidEventError when absent."""
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(f"{where} must be a JSON object, got {type(event).__name__}")
+    if key not in event:
         raise InvalidEventError(f"{where} lacks the field {key!r}")
     return event[key]
 
@@ -47,11 +64,18 @@ def optional_mapping(event: Mapping[str, Any], key: str, where: str = "event") -
 
 
 def invalid_result(problems: Iterable[tuple[str, Problem]], **extra: Any) -> dict[str, Any]:
-    """{"valid": false, "errors": [...], "message": "..."} for (document, problem) pairs."""
-    pairs = list(problems)
+    """{"valid": false, "errors": [...], "message": "..."} for (document, problem) pairs.
+
+    The message is one printable line of at most MAX_SUMMARY_LENGTH characters; the errors list
+    the first MAX_LISTED_ERRORS problems, and the message counts them all.
+    """
+    pairs = [
+        (safe_text(document, MAX_DOCUMENT_LABEL_LENGTH), problem) for document, problem in problems
+    ]
     errors = [
         {"document": document, "path": problem.path, "message": problem.message}
-        for document, problem in pairs
+        for document, problem in pairs[:MAX_LISTED_ERRORS]
     ]
     labelled = [f"{document} {problem}" for document, problem in pairs]
-    return {"valid": False, "errors": errors, "message": summarize(labelled), **extra}
+    message = safe_text(summarize(labelled), MAX_SUMMARY_LENGTH)
+    return {"valid": False, "errors": errors, "message": message, **extra}

@@ -68,10 +68,12 @@ def to_float(value: Any) -> float:
     """A finite float from a number or a numeric string. Booleans are rejected."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value)):
-        number = float(value)
-    else:
+    if not (isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value))):
         raise ValueError(f"{value!r} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an int past the largest float
+        raise ValueError("the number is too large to be a float") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")
     return number

@@ -4,6 +4,11 @@ The execution input may be the manifest itself, `{"manifest": {...}}`, `{"manife
 or any of those wrapped by the parent workflow as `{"request": ..., "runExecutionArn": ...}`.
 Problems in any document, including a manifest that is missing from S3 or is not JSON, come
 back as data (`{"valid": false, ...}`) so the state machine can report them; AWS faults raise.
+
+With `deployment.dataBuckets` in the event (the Terraform module's data buckets), a manifest in
+S3 and every channel must name one of those buckets: a foreign bucket is an input problem,
+reported before the manifest is read and before any SageMaker call. Without it (or with an
+empty list) any bucket is accepted.
 """
 
 from __future__ import annotations
@@ -18,18 +23,34 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tuning_workflow import aws, naming
-from tuning_workflow.events import invalid_result, optional_mapping, require, require_str
+from tuning_workflow.events import invalid_result, optional_mapping, require_present, require_str
+from tuning_workflow.exceptions import InvalidEventError
 from tuning_workflow.params import parse_hyperparameters, parse_manifest, parse_ml_parameters
 from tuning_workflow.tuning import build_tags, build_tuning_job_request
-from tuning_workflow.validation import Problem, validate_run_documents
+from tuning_workflow.validation import (
+    MAX_DEPTH,
+    MAX_NUMBER,
+    Problem,
+    foreign_bucket_message,
+    limit_problems,
+    validate_run_documents,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_MANIFEST_URI_LENGTH = 1024
+# Digits of one integer literal in a manifest read from S3; longer ones are refused before
+# Python converts them (a float holds at most 309 digits before the decimal point).
+MAX_NUMBER_LITERAL_DIGITS = 400
 EXECUTION_INPUT = "execution input"
-_S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+# Bucket names as botocore accepts them; the key is one line.
+_S3_URI = re.compile(r"s3://([a-zA-Z0-9.\-_]{1,255})/(.+)")
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 _MISSING_OBJECT_CODES = {"NoSuchKey", "NoSuchBucket", "NotFound", "404"}
 _ACCESS_DENIED_CODES = {"AccessDenied", "403", "Forbidden"}
+_UNREADABLE_CODES = {"InvalidObjectState", "KeyTooLongError", "InvalidBucketName"}
 _INPUT_FORMS = (
     'the manifest ({"channels": [...]}), {"manifest": {"channels": [...]}} or '
     '{"manifestS3Uri": "s3://bucket/key.json"}'
@@ -38,7 +59,7 @@ _INPUT_FORMS = (
 
 @dataclass(frozen=True)
 class ResolvedManifest:
-    """Where the manifest came from and what it holds (None when it could not be had)."""
+    """Where the manifest came from and what it holds; `problems` when it could not be had."""
 
     document: Any
     label: str
@@ -54,7 +75,9 @@ def unwrap_request(execution_input: Any, execution_arn: str) -> tuple[Any, str]:
     return execution_input, execution_arn
 
 
-def resolve_manifest(request: Any, *, s3: Any = None) -> ResolvedManifest:
+def resolve_manifest(
+    request: Any, *, s3: Any = None, data_buckets: tuple[str, ...] = ()
+) -> ResolvedManifest:
     """The manifest named by one of the accepted execution input forms."""
     if not isinstance(request, Mapping):
         return _input_problem("$", f"expected {_INPUT_FORMS}")
@@ -67,15 +90,27 @@ def resolve_manifest(request: Any, *, s3: Any = None) -> ResolvedManifest:
         return ResolvedManifest(request, "manifest")
     if forms[0] == "manifest":
         return ResolvedManifest(request["manifest"], "manifest", ("manifest",))
-    return read_manifest_from_s3(request["manifestS3Uri"], s3=s3)
+    return read_manifest_from_s3(request["manifestS3Uri"], s3=s3, data_buckets=data_buckets)
 
 
-def read_manifest_from_s3(uri: Any, *, s3: Any = None) -> ResolvedManifest:
-    """The parsed JSON at `uri`; a missing, unreadable or malformed object is an input problem."""
+def read_manifest_from_s3(
+    uri: Any, *, s3: Any = None, data_buckets: tuple[str, ...] = ()
+) -> ResolvedManifest:
+    """The parsed JSON at `uri`; a missing, unreadable or malformed object is an input problem.
+
+    So is a URI on a bucket outside `data_buckets` (when given), refused before it is read.
+    """
     path = "$.manifestS3Uri"
-    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    if isinstance(uri, str) and len(uri) > MAX_MANIFEST_URI_LENGTH:
+        return _input_problem(
+            path, f"is {len(uri)} characters long; the limit is {MAX_MANIFEST_URI_LENGTH}"
+        )
+    match = _S3_URI.fullmatch(uri) if isinstance(uri, str) else None
     if not match:
         return _input_problem(path, f"must be an S3 URI such as s3://bucket/key.json, got {uri!r}")
+    foreign = foreign_bucket_message(uri, data_buckets)
+    if foreign is not None:
+        return _input_problem(path, f"{uri}: {foreign}")
     bucket, key = match.groups()
     s3 = s3 or aws.client("s3")
     try:
@@ -87,40 +122,95 @@ def read_manifest_from_s3(uri: Any, *, s3: Any = None) -> ResolvedManifest:
             return _input_problem(path, f"{uri} does not exist")
         if code in _ACCESS_DENIED_CODES or status == "403":
             return _input_problem(path, f"access denied reading {uri}")
+        if code in _UNREADABLE_CODES:
+            return _input_problem(path, f"{uri} cannot be read: {code}")
         raise
     body = response["Body"].read(MAX_MANIFEST_BYTES + 1)
     if len(body) > MAX_MANIFEST_BYTES:
         return _input_problem(path, f"{uri} is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        document = json.loads(body.decode("utf-8-sig"))
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         return _input_problem(path, f"{uri} is not UTF-8 text")
+    if json_nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
+        return _input_problem(
+            path,
+            f"{uri} is nested deeper than the limit of {MAX_DEPTH} levels of objects and arrays",
+        )
+    try:
+        document = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as error:
         return _input_problem(
             path,
             f"{uri} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
         )
+    except _NumberLiteralTooLong as error:
+        return _input_problem(
+            path,
+            f"{uri} holds a number of {error.digits} digits; numbers are at most "
+            f"{MAX_NUMBER:.4g} in magnitude",
+        )
+    except (RecursionError, ValueError) as error:  # a limit of the JSON parser itself
+        return _input_problem(path, f"{uri} cannot be read as JSON: {error}")
     return ResolvedManifest(document, f"manifest {uri}")
+
+
+def json_nesting_depth(text: str, limit: int) -> int:
+    """How deeply `text` nests arrays and objects, counted without parsing or recursion.
+
+    Brackets inside strings do not count. Stops as soon as the depth passes `limit`. Text that
+    is not JSON gives some number; the parser that reads it next reports what is wrong.
+    """
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        else:
+            depth -= 1
+    return deepest
+
+
+class _NumberLiteralTooLong(ValueError):
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"an integer literal of {digits} digits")
+        self.digits = digits
+
+
+def _bounded_int(literal: str) -> int:
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_NUMBER_LITERAL_DIGITS:
+        raise _NumberLiteralTooLong(digits)
+    return int(literal)
 
 
 def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str, Any]:
     """Validate everything, then return the run's names and its tuning job request."""
     execution_arn = require_str(event, "executionArn")
-    ml_doc = require(event, "mlParameters")
-    hp_doc = require(event, "hyperparameters")
+    ml_doc = require_present(event, "mlParameters")
+    hp_doc = require_present(event, "hyperparameters")
     deployment = optional_mapping(event, "deployment")
     role_arn = require_str(deployment, "sagemakerRoleArn", where="event.deployment")
+    data_buckets = _data_buckets(deployment)
+    execution_input = require_present(event, "input")
 
-    request, run_arn = unwrap_request(require(event, "input"), execution_arn)
-    manifest = resolve_manifest(request, s3=s3)
+    run_arn = execution_arn
+    too_big = limit_problems(execution_input)
+    if too_big:
+        manifest = ResolvedManifest(None, EXECUTION_INPUT, problems=tuple(too_big))
+    else:
+        request, run_arn = unwrap_request(execution_input, execution_arn)
+        manifest = resolve_manifest(request, s3=s3, data_buckets=data_buckets)
     problems = [(EXECUTION_INPUT, problem) for problem in manifest.problems]
     by_document = validate_run_documents(
-        ml_doc, hp_doc, manifest.document if manifest.document is not None else {}
+        ml_doc, hp_doc, {} if manifest.problems else manifest.document, data_buckets
     )
     problems += [
         (name, p) for name in ("ml-parameters", "hyperparameters") for p in by_document[name]
     ]
-    if manifest.document is not None:
+    if not manifest.problems:
         problems += [
             (manifest.label, _prefixed(problem, manifest.path_prefix))
             for problem in by_document["manifest"]
@@ -165,6 +255,19 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
         "qualityGate": ml.quality_gate.to_dict() if ml.quality_gate else None,
         "tags": tags,
     }
+
+
+def _data_buckets(deployment: Mapping[str, Any]) -> tuple[str, ...]:
+    """The deployment's data buckets; () when the event names none (no restriction)."""
+    buckets = deployment.get("dataBuckets")
+    if buckets is None:
+        return ()
+    if not isinstance(buckets, list) or not all(isinstance(b, str) and b for b in buckets):
+        raise InvalidEventError(
+            "event.deployment.dataBuckets must be a list of bucket names, got "
+            f"{type(buckets).__name__}"
+        )
+    return tuple(buckets)
 
 
 def _input_problem(path: str, message: str) -> ResolvedManifest:

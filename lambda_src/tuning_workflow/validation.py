@@ -4,6 +4,11 @@ Every violation is reported, not just the first, as a Problem with a JSONPath-st
 (`$.model.hosting.instanceType`, `$.channels[1].s3DataSource.S3Uri`) and a message a person can
 act on. Problems are sorted by path. The schemas in `schemas/` are the one definition of a valid
 document; the Terraform module and the operator CLI read the same files.
+
+Before any schema is applied, a document is checked against the limits below (nesting depth,
+string and key lengths, container sizes, finite numbers) without recursion, so that hostile
+input ends as problems rather than as a RecursionError or an OverflowError. Paths and messages
+quote input only through `safe_text`: they are always one line, printable and bounded.
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ import ast
 import copy
 import difflib
 import json
+import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Union
+from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from tuning_workflow import naming
@@ -31,6 +39,7 @@ from tuning_workflow.params import (
     to_float,
     to_int,
 )
+from tuning_workflow.safe_text import escape_unsafe, safe_text
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_NAMES = ("ml-parameters", "hyperparameters", "manifest", "deployer-input")
@@ -47,6 +56,19 @@ MAX_ENDPOINT_WAIT_ATTEMPTS = 2_000
 # Hyperband infers maxResource from the first of these static hyperparameters it finds.
 HYPERBAND_EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
 
+# Limits of every document, whatever its schema, checked before anything recursive reads it.
+# Counts and range bounds have their own, tighter limits in the schemas (maximum, maxLength).
+MAX_DEPTH = 32  # levels of nested objects and arrays
+MAX_CONTAINER_ITEMS = 1_000  # entries of one object, items of one array
+MAX_STRING_LENGTH = 10_000  # characters of one string value
+MAX_KEY_LENGTH = 256  # characters of one object key
+MAX_NUMBER = sys.float_info.max  # every number must convert to a finite float
+# Problems quote input: their paths and messages are escaped and cut to these lengths.
+MAX_PATH_LENGTH = 500
+MAX_MESSAGE_LENGTH = 1_000
+# The schemas' `"format": "finite-number"`: a number, or a numeric string, that is a finite float.
+FINITE_NUMBER_FORMAT = "finite-number"
+
 PathPart = Union[str, int]
 
 
@@ -56,6 +78,11 @@ class Problem:
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Whatever a path or message quotes, it stays one bounded line of printable text.
+        object.__setattr__(self, "path", safe_text(self.path, MAX_PATH_LENGTH))
+        object.__setattr__(self, "message", safe_text(self.message, MAX_MESSAGE_LENGTH))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -84,9 +111,18 @@ def validate_hyperparameters(doc: Any) -> list[Problem]:
     return _validate("hyperparameters", doc, _hyperparameter_rules)
 
 
-def validate_manifest(doc: Any) -> list[Problem]:
-    """Every problem of a manifest, sorted by path."""
-    return _validate("manifest", doc, _manifest_rules)
+def validate_manifest(doc: Any, data_buckets: Collection[str] | None = None) -> list[Problem]:
+    """Every problem of a manifest, sorted by path.
+
+    With `data_buckets` (not empty), every channel must read from one of those buckets.
+    """
+
+    def rules(document: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+        yield from _manifest_rules(document, fields)
+        if data_buckets:
+            yield from _channel_bucket_rules(fields, data_buckets)
+
+    return _validate("manifest", doc, rules)
 
 
 def validate_deployer_input(doc: Any) -> list[Problem]:
@@ -95,18 +131,21 @@ def validate_deployer_input(doc: Any) -> list[Problem]:
 
 
 def validate_run_documents(
-    ml_parameters: Any, hyperparameters: Any, manifest: Any
+    ml_parameters: Any,
+    hyperparameters: Any,
+    manifest: Any,
+    data_buckets: Collection[str] | None = None,
 ) -> dict[str, list[Problem]]:
     """Each document alone, plus the rules that span documents, keyed by schema name.
 
     Cross-document problems are reported against the document that has to change: Grid's
     "categorical ranges only" against hyperparameters, Hyperband's missing maxResource against
-    ml-parameters.
+    ml-parameters. `data_buckets` restricts the manifest's channels (see validate_manifest).
     """
     result = {
         "ml-parameters": validate_ml_parameters(ml_parameters),
         "hyperparameters": validate_hyperparameters(hyperparameters),
-        "manifest": validate_manifest(manifest),
+        "manifest": validate_manifest(manifest, data_buckets),
     }
     if isinstance(ml_parameters, Mapping) and isinstance(hyperparameters, Mapping):
         result["ml-parameters"] += _hyperband_resource_rule(ml_parameters, hyperparameters)
@@ -123,9 +162,96 @@ def json_path(parts: Iterable[PathPart]) -> str:
         elif _IDENTIFIER.fullmatch(part):
             text += f".{part}"
         else:
-            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            escaped = escape_unsafe(part.replace("\\", "\\\\").replace("'", "\\'"))
             text += f"['{escaped}']"
     return text
+
+
+def limit_problems(document: Any) -> list[Problem]:
+    """Where `document` breaks the limits every document has (MAX_DEPTH and the others), or
+    has a key that is not printable text (a line break, a bidi override).
+
+    Walks the document with an explicit stack, never recursively, and does not look inside a
+    container that is nested too deeply or holds too many items. The problems are what makes a
+    document unsafe to validate any further: `_validate` reports them alone.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[tuple[PathPart, ...], Any, int]] = [((), document, 1)]
+    while stack:
+        parts, node, depth = stack.pop()
+        message = _limit_broken(node, depth)
+        if message is not None:
+            problems.append(Problem(json_path(parts), message))
+            continue
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    problems.append(
+                        Problem(json_path(parts), f"has the key {key!r}, which is not a string")
+                    )
+                elif len(key) > MAX_KEY_LENGTH:
+                    problems.append(
+                        Problem(
+                            json_path(parts),
+                            f"has a key of {len(key)} characters ({_show(key)}); the limit is "
+                            f"{MAX_KEY_LENGTH} characters per key",
+                        )
+                    )
+                elif escape_unsafe(key) != key:
+                    problems.append(
+                        Problem(
+                            json_path((*parts, key)),
+                            "this key holds control, format or separator characters; keys must "
+                            "be printable text",
+                        )
+                    )
+                else:
+                    stack.append(((*parts, key), value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend(((*parts, index), item, depth + 1) for index, item in enumerate(node))
+    return problems
+
+
+def s3_bucket_of(uri: str) -> str | None:
+    """The bucket an S3 URI names, or None when it names none this code can tell.
+
+    `s3://bucket/key`; `https://bucket.s3.region.amazonaws.com/key` and
+    `https://bucket.s3.amazonaws.com/key` (virtual-hosted style);
+    `https://s3.region.amazonaws.com/bucket/key` (path style).
+    """
+    if uri.startswith("s3://"):
+        bucket = uri[len("s3://") :].split("/", 1)[0]
+        return bucket or None
+    if not uri.lower().startswith("https://"):
+        return None
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        return None
+    match = _S3_HOST.fullmatch(host or "")
+    if match is None:
+        return None
+    if match.group("bucket"):
+        return match.group("bucket")
+    bucket = parts.path.lstrip("/").split("/", 1)[0]
+    return bucket or None
+
+
+def foreign_bucket_message(uri: str, data_buckets: Collection[str]) -> str | None:
+    """Why `uri` is outside `data_buckets`; None when it is inside, or when there is no limit."""
+    if not data_buckets:
+        return None
+    allowed = ", ".join(sorted(data_buckets))
+    bucket = s3_bucket_of(uri)
+    if bucket is None:
+        return (
+            f"names no bucket this workflow can tell ({_show(uri)}); use s3://bucket/... with "
+            f"one of this deployment's buckets: {allowed}"
+        )
+    if bucket in data_buckets:
+        return None
+    return f"bucket {bucket!r} is not one of this deployment's buckets: {allowed}"
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
@@ -138,6 +264,12 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 # ---------------------------------------------------------------------------------------------
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Virtual-hosted style (bucket.s3.region.amazonaws.com) or path style (s3.region.amazonaws.com).
+# Bucket names may hold dots; the greedy group makes the last "s3" label the service's.
+_S3_HOST = re.compile(
+    r"(?:(?P<bucket>[a-z0-9][a-z0-9.-]*)\.)?s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?"
+)
+_NUMBER_TEXT = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 _PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
 _JSON_TYPES = {
     dict: "an object",
@@ -168,16 +300,36 @@ def _schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks(FINITE_NUMBER_FORMAT)
+def _is_finite_number(instance: object) -> bool:
+    """Numbers, and strings that hold one, convert to a finite float; other values pass here
+    and are left to the schema's own type checks."""
+    if isinstance(instance, bool) or not isinstance(instance, (int, float, str)):
+        return True
+    if isinstance(instance, str) and not _NUMBER_TEXT.fullmatch(instance):
+        return True
+    try:
+        to_float(instance)
+    except ValueError:
+        return False
+    return True
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(_schema(name))
+    return Draft202012Validator(_schema(name), format_checker=_FORMATS)
 
 
 Rules = Callable[[Mapping[str, Any], "_Fields"], Iterator[Problem]]
 
 
 def _validate(name: str, doc: Any, rules: Rules | None) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = limit_problems(doc)
+    if problems:
+        return sort_problems(problems)
     for error in _validator(name).iter_errors(doc):
         problems.extend(_describe(error))
     if rules is not None and isinstance(doc, Mapping):
@@ -245,7 +397,52 @@ def _describe(error: ValidationError) -> list[Problem]:
         return [Problem(path, f"{_show(instance)} is less than the minimum, {expected}")]
     if keyword == "maximum":
         return [Problem(path, f"{_show(instance)} is greater than the maximum, {expected}")]
+    if keyword == "format" and expected == FINITE_NUMBER_FORMAT:
+        return [
+            Problem(
+                path,
+                f"{_show(instance)} is not a finite number; numbers are at most "
+                f"{MAX_NUMBER:.4g} in magnitude",
+            )
+        ]
     return [Problem(path, error.message)]
+
+
+def _limit_broken(node: Any, depth: int) -> str | None:
+    """Which limit `node` breaks by itself (its children are looked at separately)."""
+    if isinstance(node, (Mapping, list)):
+        if depth > MAX_DEPTH:
+            return f"is nested deeper than the limit of {MAX_DEPTH} levels of objects and arrays"
+        if len(node) > MAX_CONTAINER_ITEMS:
+            noun = "entries" if isinstance(node, Mapping) else "items"
+            return f"has {len(node)} {noun}; the limit is {MAX_CONTAINER_ITEMS} per object or array"
+        return None
+    if isinstance(node, str):
+        if len(node) > MAX_STRING_LENGTH:
+            return (
+                f"is a string of {len(node)} characters ({_show(node)}); the limit is "
+                f"{MAX_STRING_LENGTH} characters"
+            )
+        return None
+    if node is None or isinstance(node, bool):
+        return None
+    if isinstance(node, int):
+        if abs(node) > MAX_NUMBER:
+            digits = int(node.bit_length() * math.log10(2)) + 1
+            return (
+                f"is a number of about {digits} digits; numbers are at most {MAX_NUMBER:.4g} "
+                "in magnitude"
+            )
+        return None
+    if isinstance(node, float):
+        if not math.isfinite(node):
+            shown = "NaN" if math.isnan(node) else f"{'-' if node < 0 else ''}Infinity"
+            return (
+                f"{shown} is not a number JSON allows; numbers are finite and at most "
+                f"{MAX_NUMBER:.4g} in magnitude"
+            )
+        return None
+    return f"a {type(node).__name__} is not a JSON value"
 
 
 def _missing_property(error: ValidationError) -> str:
@@ -338,7 +535,7 @@ class _Fields:
             return value
         try:
             return convert(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
 
@@ -631,6 +828,23 @@ def _manifest_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem
             )
         else:
             seen[name] = json_path(("channels", index))
+
+
+def _channel_bucket_rules(fields: _Fields, data_buckets: Collection[str]) -> Iterator[Problem]:
+    channels = fields.node("channels")
+    if not isinstance(channels, list):
+        return
+    for index in range(len(channels)):
+        path = ("channels", index, "s3DataSource", "S3Uri")
+        uri = fields.get(*path)
+        if not isinstance(uri, str):
+            continue
+        message = foreign_bucket_message(uri, data_buckets)
+        if message is None:
+            continue
+        name = fields.get("channels", index, "channelName")
+        channel = repr(name) if isinstance(name, str) else f"at channels[{index}]"
+        yield Problem(json_path(path), f"channel {channel}: {message}")
 
 
 def _grid_rules(

@@ -36,6 +36,7 @@ locals {
     tags             = var.tags
     volumeKmsKeyId   = var.kms_key_arns.training_volume
     outputKmsKeyId   = var.kms_key_arns.training_output
+    dataBuckets      = var.data_bucket_names
   }
 
   lambda_settings = {

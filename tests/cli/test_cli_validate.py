@@ -123,3 +123,64 @@ def test_at_least_one_file_is_needed(cli) -> None:
 
     assert result.code == 2
     assert "--ml-parameters, --hyperparameters, --manifest" in result.err
+
+
+def test_bucket_refuses_a_channel_on_another_bucket(cli, tmp_path: Path) -> None:
+    # GIVEN the seed's manifest with its validation channel moved to another bucket
+    document = json.loads((SEED / "manifest.json").read_text())
+    document["channels"][1]["s3DataSource"]["S3Uri"] = "s3://someone-elses-bucket/validation/"
+    path = write(tmp_path / "manifest.json", document)
+    bucket = document["channels"][0]["s3DataSource"]["S3Uri"].split("/")[2]
+
+    # WHEN it is validated against the deployment's buckets
+    result = cli("validate", "--manifest", path, "--bucket", bucket, "--bucket", "s3://shared/")
+
+    # THEN the channel is named with the foreign bucket and the allowed ones; exit 1
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        f"{path}: $.channels[1].s3DataSource.S3Uri: channel 'validation': bucket "
+        f"'someone-elses-bucket' is not one of this deployment's buckets: {bucket}, shared",
+        "1 problem in 1 of 1 file",
+    ]
+
+
+def test_bucket_accepts_channels_on_the_given_buckets(cli) -> None:
+    document = json.loads((SEED / "manifest.json").read_text())
+    bucket = document["channels"][0]["s3DataSource"]["S3Uri"].split("/")[2]
+
+    result = cli("validate", "--manifest", str(SEED / "manifest.json"), "--bucket", bucket)
+
+    assert result.code == 0
+    assert result.out == f"{SEED / 'manifest.json'}: valid manifest file\n"
+
+
+def test_without_bucket_any_bucket_is_accepted(cli, tmp_path: Path) -> None:
+    document = json.loads((SEED / "manifest.json").read_text())
+    document["channels"][1]["s3DataSource"]["S3Uri"] = "s3://someone-elses-bucket/validation/"
+    assert cli("validate", "--manifest", write(tmp_path / "m.json", document)).code == 0
+
+
+def test_bucket_needs_a_manifest_to_check(cli) -> None:
+    result = cli(
+        "validate", "--hyperparameters", str(SEED / "hyperparameters.json"), "--bucket", "b"
+    )
+
+    assert result.code == 2
+    assert "--bucket checks the channels of --manifest" in result.err
+
+
+def test_a_forged_line_in_a_key_is_printed_as_one_escaped_line(cli, tmp_path: Path) -> None:
+    # GIVEN a manifest whose unknown key carries a line break and a fake verdict
+    document = json.loads((SEED / "manifest.json").read_text())
+    document["channels"][0]["x\nmanifest.json: valid manifest file"] = 1
+    path = write(tmp_path / "manifest.json", document)
+
+    # WHEN it is validated
+    result = cli("validate", "--manifest", path)
+
+    # THEN the key is one escaped line of the report; no line claims the file is valid
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert len(lines) == 2
+    assert "['x\\nmanifest.json: valid manifest file']" in lines[0]
+    assert not any(line.startswith("manifest.json: valid") for line in lines)
