@@ -13,16 +13,17 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
 from tuning_workflow import aws, naming
 from tuning_workflow.events import invalid_result, optional_mapping, require, require_str
-from tuning_workflow.exceptions import DeploymentConflictError, EndpointConfigNotFoundError
+from tuning_workflow.exceptions import EndpointConfigNotFoundError, InvalidEventError
 from tuning_workflow.params import MlParameters, parse_ml_parameters
 from tuning_workflow.tuning import build_tags, without_nulls
-from tuning_workflow.validation import Problem, validate_deployer_input, validate_ml_parameters
+from tuning_workflow.validation import validate_deployer_input, validate_ml_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,14 @@ OUTCOME_WAITING = "Waiting"
 OUTCOME_FAILED = "Failed"
 OUTCOME_ROLLED_BACK = "RolledBack"
 OUTCOME_TIMED_OUT = "TimedOut"
+
+OUTCOME_SUPERSEDED = "Superseded"
+
+DECISION_DEPLOY = "deploy"
+DECISION_WAIT = "wait"
+DECISION_RECREATE = "recreate"
+DECISION_REFUSE = "refuse"
+ACTION_BUSY = "busy"
 
 CONFIG_NOT_FOUND = "Could not find endpoint configuration"
 START_ATTEMPTS = 5
@@ -93,6 +102,7 @@ def plan_deployment_from_event(
     execution_arn = require_str(event, "executionArn")
     ml_doc = require(event, "mlParameters")
     deployment = optional_mapping(event, "deployment")
+    turn = Turn.from_event(optional_mapping(event, "turn"))
     problems = [("execution input", p) for p in validate_deployer_input(execution_input)]
     problems += [("ml-parameters", p) for p in validate_ml_parameters(ml_doc)]
     if problems:
@@ -107,9 +117,52 @@ def plan_deployment_from_event(
             deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type
         ),
         endpoint_kms_key_id=deployment.get("endpointKmsKeyId"),
+        turn=turn,
         sagemaker=sagemaker,
         autoscaling=autoscaling,
     )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Where a deployment stands in its wait for the endpoint, carried from plan to plan.
+
+    The deployer plans again after every wait: while another run's deployment is under way on
+    the endpoint (SageMaker refuses a second one), after the refusal of a create or update that
+    lost a race, and while a Failed endpoint is being deleted. `attempt` counts the plans.
+    """
+
+    attempt: int = 0
+    previous_scaling: Mapping[str, Any] | None = None
+    recovered_failed_endpoint: bool = False
+
+    @classmethod
+    def from_event(cls, doc: Mapping[str, Any]) -> Turn:
+        attempt = doc.get("attempt", 0)
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
+            raise InvalidEventError(f"event.turn.attempt must be a whole number, got {attempt!r}")
+        previous = doc.get("previousScaling")
+        return cls(
+            attempt=attempt,
+            previous_scaling=previous if isinstance(previous, Mapping) else None,
+            recovered_failed_endpoint=doc.get("recoveredFailedEndpoint") is True,
+        )
+
+    def next(
+        self,
+        ml: MlParameters,
+        *,
+        previous_scaling: Mapping[str, Any] | None = None,
+        recovered_failed_endpoint: bool = False,
+    ) -> dict[str, Any]:
+        """The turn the state machine carries to the next plan (and reports at the end)."""
+        return {
+            "attempt": self.attempt + 1,
+            "maxAttempts": ml.endpoint_wait_max_attempts,
+            "seconds": ml.endpoint_wait_interval_seconds,
+            "previousScaling": dict(previous_scaling or self.previous_scaling or {}) or None,
+            "recoveredFailedEndpoint": recovered_failed_endpoint or self.recovered_failed_endpoint,
+        }
 
 
 def plan_deployment(
@@ -119,10 +172,18 @@ def plan_deployment(
     run_id: str,
     tags: list[dict[str, str]],
     endpoint_kms_key_id: str | None = None,
+    turn: Turn | None = None,
     sagemaker: Any = None,
     autoscaling: Any = None,
 ) -> dict[str, Any]:
-    """What the deployer will do: create or update, with which counts and scaling steps."""
+    """What the deployer will do next.
+
+    `decision` is `deploy` (create or update, with which counts and scaling steps), `wait`
+    (another deployment is under way on the endpoint: wait, then plan again), `recreate` (the
+    endpoint is Failed: delete it, wait, plan again) or `refuse` (the endpoint cannot take a
+    deployment, or the wait for it is over; `error` says why).
+    """
+    turn = turn or Turn()
     sagemaker = sagemaker or aws.client("sagemaker")
     autoscaling = autoscaling or aws.client("application-autoscaling")
     endpoint_name = ml.endpoint_name
@@ -132,22 +193,9 @@ def plan_deployment(
     resource_id = scaling_resource_id(endpoint_name, variant_name)
 
     live = describe_endpoint_or_none(endpoint_name, sagemaker)
-    if live is not None and live.get("EndpointStatus") in BUSY_STATUSES:
-        status = live["EndpointStatus"]
-        return invalid_result(
-            [
-                (
-                    "endpoint",
-                    Problem(
-                        "$.endpointName",
-                        f"endpoint {endpoint_name!r} is {status}; wait until it is InService or "
-                        "Failed, then run the deployment again",
-                    ),
-                )
-            ],
-            endpointName=endpoint_name,
-            endpointStatus=status,
-        )
+    not_ready = _plan_when_not_ready(ml, live, run_id, turn)
+    if not_ready is not None:
+        return not_ready
 
     instance_count = hosting.initial_instance_count
     deregister_first = False
@@ -163,6 +211,9 @@ def plan_deployment(
                     max(int(current), ml.autoscaling.min_capacity), ml.autoscaling.max_capacity
                 )
         target = _registered_target(resource_id, autoscaling)
+        if target is None and turn.previous_scaling is not None:
+            # An earlier turn of this run deregistered it; a failure must still restore it.
+            previous_scaling = dict(turn.previous_scaling)
         if target is not None:
             live_type = _live_instance_type(live.get("EndpointConfigName"), variant_name, sagemaker)
             type_changes = live_type != hosting.instance_type  # unknown (None) counts as a change
@@ -198,10 +249,15 @@ def plan_deployment(
     )
     plan = {
         "valid": True,
+        "decision": DECISION_DEPLOY,
         "runId": run_id,
         "endpointName": endpoint_name,
         "endpointConfigName": endpoint_config_name,
         "endpointExists": live is not None,
+        "previousEndpointConfigName": live.get("EndpointConfigName") if live else None,
+        "restoreScalingOnFailure": previous_scaling is not None,
+        "turn": turn.next(ml, previous_scaling=previous_scaling if deregister_first else None),
+        "sageMakerRetry": {"attempt": 0, "call": "CreateEndpointConfig"},
         "productionVariants": production_variants,
         "endpointConfig": endpoint_config,
         "deregisterScalingFirst": deregister_first,
@@ -224,6 +280,87 @@ def plan_deployment(
         deregister_first,
     )
     return plan
+
+
+def _plan_when_not_ready(
+    ml: MlParameters, live: Mapping[str, Any] | None, run_id: str, turn: Turn
+) -> dict[str, Any] | None:
+    """The plan while the endpoint cannot take this run's deployment; None when it can."""
+    if live is None:
+        return None
+    status = str(live.get("EndpointStatus", ""))
+    endpoint_name = ml.endpoint_name
+    base = {"valid": True, "runId": run_id, "endpointName": endpoint_name, "endpointStatus": status}
+    if status in BUSY_STATUSES:
+        checks = turn.attempt + 1
+        if checks >= ml.endpoint_wait_max_attempts:
+            return {
+                **base,
+                "decision": DECISION_REFUSE,
+                "error": {
+                    "Error": "EndpointBusy",
+                    "Cause": f"endpoint {endpoint_name} was still {status} after {checks} checks: "
+                    "another deployment held it for the whole wait (endpointWaitTimeoutSeconds); "
+                    "run the workflow again once it is InService",
+                },
+            }
+        logger.info(
+            "endpoint %s is %s: waiting for its turn (check %d)", endpoint_name, status, checks
+        )
+        return {
+            **base,
+            "decision": DECISION_WAIT,
+            "message": f"endpoint {endpoint_name} is {status}: another deployment is under way; "
+            f"this run waits for its turn (check {checks} of {ml.endpoint_wait_max_attempts})",
+            "turn": turn.next(ml),
+        }
+    if status == "Failed":
+        reason = live.get("FailureReason") or "SageMaker gave no reason"
+        logger.info(
+            "endpoint %s is Failed (%s): it is deleted and created anew", endpoint_name, reason
+        )
+        return {
+            **base,
+            "decision": DECISION_RECREATE,
+            "message": f"endpoint {endpoint_name} is Failed ({reason}); it is deleted and created "
+            "anew",
+            "turn": turn.next(ml, recovered_failed_endpoint=True),
+        }
+    if status in ("OutOfService", "UpdateRollbackFailed"):
+        return {
+            **base,
+            "decision": DECISION_REFUSE,
+            "error": {
+                "Error": "EndpointNeedsAttention",
+                "Cause": f"endpoint {endpoint_name} is {status}; SageMaker accepts no deployment "
+                "on it. Look at it in the SageMaker console, delete it if it is not needed, then "
+                "run the workflow again",
+            },
+        }
+    return None
+
+
+def delete_failed_endpoint(plan: Mapping[str, Any], *, sagemaker: Any = None) -> dict[str, Any]:
+    """Delete the endpoint that the plan found Failed, so the next plan creates it anew.
+
+    Only a Failed endpoint is deleted: one that changed since the plan is left alone and the
+    next plan decides again.
+    """
+    sagemaker = sagemaker or aws.client("sagemaker")
+    endpoint_name = require_str(plan, "endpointName", where="plan")
+    endpoint = describe_endpoint_or_none(endpoint_name, sagemaker)
+    if endpoint is None or endpoint.get("EndpointStatus") != "Failed":
+        status = endpoint.get("EndpointStatus") if endpoint else "gone"
+        logger.info("endpoint %s is %s now: not deleted", endpoint_name, status)
+        return {"action": "none", "endpointArn": endpoint.get("EndpointArn") if endpoint else None}
+    try:
+        sagemaker.delete_endpoint(EndpointName=endpoint_name)
+    except ClientError as error:
+        if is_endpoint_not_found(error):
+            return {"action": "none", "endpointArn": None}
+        raise
+    logger.info("deleting failed endpoint %s", endpoint_name)
+    return {"action": "delete", "endpointArn": endpoint.get("EndpointArn")}
 
 
 def _live_variant(endpoint: Mapping[str, Any], variant_name: str) -> Mapping[str, Any] | None:
@@ -335,36 +472,43 @@ def start_endpoint_deployment(
                 sleep(delay)
                 delay *= 2
                 continue
-            arn = _deployment_already_started(error, endpoint_name, config_name, sagemaker)
-            if arn is None:
+            outcome = _refusal_outcome(error, action, endpoint_name, config_name, sagemaker)
+            if outcome is None:
                 raise
-            return {"action": action, "endpointArn": arn}
+            return outcome
         logger.info("%s of endpoint %s with %s started", action, endpoint_name, config_name)
-        return {"action": action, "endpointArn": response["EndpointArn"]}
+        return {"action": action, "endpointArn": response["EndpointArn"], "message": ""}
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _deployment_already_started(
-    error: ClientError, endpoint_name: str, config_name: str, sagemaker: Any
-) -> str | None:
-    """The endpoint ARN when a retried call finds its own deployment already under way."""
-    message = aws.error_message(error).lower()
-    conflict = any(
-        phrase in message for phrase in ("already existing", "already exists", "in-progress")
-    )
-    if aws.error_code(error) != "ValidationException" or not conflict:
+def _refusal_outcome(
+    error: ClientError, action: str, endpoint_name: str, config_name: str, sagemaker: Any
+) -> dict[str, Any] | None:
+    """What a refused CreateEndpoint/UpdateEndpoint means, or None to let the error stand.
+
+    A retried call may find its own deployment under way: that is a start. Another run's
+    deployment (the endpoint now exists, or is in progress) makes this run wait for its turn,
+    since SageMaker takes one deployment at a time on an endpoint.
+    """
+    if aws.error_code(error) != "ValidationException":
         return None
     endpoint = describe_endpoint_or_none(endpoint_name, sagemaker)
     if endpoint is None:
         return None
+    arn = str(endpoint["EndpointArn"])
     pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     if config_name in (endpoint.get("EndpointConfigName"), pending):
-        return str(endpoint["EndpointArn"])
-    if "already exist" in message:
-        raise DeploymentConflictError(
-            f"endpoint {endpoint_name} appeared after the plan was made and runs "
-            f"{endpoint.get('EndpointConfigName')}; run the deployment again to update it"
-        ) from error
+        return {"action": action, "endpointArn": arn, "message": ""}
+    status = str(endpoint.get("EndpointStatus", ""))
+    in_progress = "in-progress" in aws.error_message(error).lower()
+    if action == "create" or in_progress or status in BUSY_STATUSES:
+        message = (
+            f"endpoint {endpoint_name} is {status} with {endpoint.get('EndpointConfigName')}: "
+            f"another deployment got there first ({aws.error_message(error)}); this run waits "
+            "for its turn"
+        )
+        logger.info(message)
+        return {"action": ACTION_BUSY, "endpointArn": arn, "message": message}
     return None
 
 
@@ -379,9 +523,15 @@ def check_endpoint(
     attempt: int,
     max_attempts: int,
     *,
+    previous_endpoint_config_name: str | None = None,
     sagemaker: Any = None,
 ) -> dict[str, Any]:
-    """One pass of the wait loop: the endpoint's status and what it means for the workflow."""
+    """One pass of the wait loop: the endpoint's status and what it means for the workflow.
+
+    The endpoint serving a config that is neither this run's nor the one this run replaced
+    means a later run deployed after this one: SageMaker takes one deployment at a time, so this
+    run's deployment had ended first (`Superseded`, not a rollback).
+    """
     sagemaker = sagemaker or aws.client("sagemaker")
     checks = attempt + 1
     endpoint = describe_endpoint_or_none(endpoint_name, sagemaker)
@@ -396,6 +546,21 @@ def check_endpoint(
     reason = endpoint.get("FailureReason")
     live_config = endpoint.get("EndpointConfigName")
 
+    superseded = _check_result(
+        status,
+        checks,
+        OUTCOME_SUPERSEDED,
+        f"endpoint {endpoint_name} serves {live_config}, deployed by a later run after this "
+        f"run's {expected_endpoint_config_name}",
+    )
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    other_configs = {live_config, pending} - {
+        None,
+        expected_endpoint_config_name,
+        previous_endpoint_config_name,
+    }
+    if other_configs:
+        return superseded
     if status == "InService":
         if live_config == expected_endpoint_config_name:
             return _check_result(

@@ -54,10 +54,6 @@ class EndpointConfigNotFoundError(TuningWorkflowError):
     """The endpoint config stayed invisible to CreateEndpoint/UpdateEndpoint after every retry."""
 
 
-class DeploymentConflictError(TuningWorkflowError):
-    """Someone else changed the endpoint between the plan and the deployment."""
-
-
 def summarize(problems: Sequence[object], limit: int = 5) -> str:
     """'3 problems in the input: a; b; c', shortened after `limit` items."""
     count = len(problems)

@@ -5,6 +5,7 @@ Handler names (module `tuning_workflow.handlers`):
   plan_deployment, start_endpoint_deployment, check_endpoint  (deployer)
   start_from_manifest                                   (S3 trigger; env STATE_MACHINE_ARN,
                                                          MANIFEST_PREFIX)
+  describe_failure                                      (every state machine's failure path)
 Throttling and 5xx errors that outlast boto3's retries are raised as TransientAwsError, which the
 state machines retry; other faults raise as they are; expected outcomes are returned as data.
 """
@@ -16,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from tuning_workflow import best_job, deployment, prepare, trigger
+from tuning_workflow import best_job, deployment, failure, prepare, trigger
 from tuning_workflow.aws import translate_transient_errors
 from tuning_workflow.events import require_int, require_str
 from tuning_workflow.exceptions import ConfigurationError
@@ -45,6 +46,8 @@ def plan_deployment(event: Mapping[str, Any], context: Any = None) -> dict[str, 
 
 @translate_transient_errors
 def start_endpoint_deployment(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    if event.get("decision") == deployment.DECISION_RECREATE:
+        return deployment.delete_failed_endpoint(event)
     return deployment.start_endpoint_deployment(event)
 
 
@@ -55,6 +58,7 @@ def check_endpoint(event: Mapping[str, Any], context: Any = None) -> dict[str, A
         require_str(event, "expectedEndpointConfigName"),
         require_int(event, "attempt"),
         require_int(event, "maxAttempts"),
+        previous_endpoint_config_name=event.get("previousEndpointConfigName") or None,
     )
 
 
@@ -66,3 +70,7 @@ def start_from_manifest(event: Mapping[str, Any], context: Any = None) -> dict[s
     return trigger.start_from_manifest(
         event, state_machine_arn, manifest_prefix=os.environ.get("MANIFEST_PREFIX", "")
     )
+
+
+def describe_failure(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return failure.describe_failure(event)

@@ -16,12 +16,14 @@ from botocore.stub import Stubber
 
 from tuning_workflow.deployment import (
     ENDPOINT_STATUSES,
+    Turn,
     check_endpoint,
+    delete_failed_endpoint,
     plan_deployment,
     plan_deployment_from_event,
     start_endpoint_deployment,
 )
-from tuning_workflow.exceptions import DeploymentConflictError, EndpointConfigNotFoundError
+from tuning_workflow.exceptions import EndpointConfigNotFoundError
 from tuning_workflow.params import parse_ml_parameters
 
 from .conftest import REGION, ROLE_ARN, load_event
@@ -245,21 +247,113 @@ def endpoint_description(status: str, config: str = NEW_CONFIG, **extra: Any) ->
     }
 
 
-def test_an_endpoint_busy_with_another_deployment_is_reported_not_updated(ml_parameters):
+@pytest.mark.parametrize("status", ["Creating", "Updating", "SystemUpdating", "Deleting"])
+def test_an_endpoint_busy_with_another_deployment_makes_the_run_wait_its_turn(
+    ml_parameters, status
+):
     sagemaker, stubber = stubbed("sagemaker")
-    stubber.add_response("describe_endpoint", endpoint_description("Updating", OLD_CONFIG))
+    stubber.add_response("describe_endpoint", endpoint_description(status, OLD_CONFIG))
     with stubber:
         result = plan(ml_parameters, sagemaker, autoscaling=object())
-    assert result["valid"] is False
-    assert result["endpointStatus"] == "Updating"
-    assert result["errors"] == [
-        {
-            "document": "endpoint",
-            "path": "$.endpointName",
-            "message": "endpoint 'survival-endpoint' is Updating; wait until it is InService or "
-            "Failed, then run the deployment again",
-        }
-    ]
+    assert result["valid"] is True
+    assert result["decision"] == "wait"
+    assert result["endpointStatus"] == status
+    assert result["turn"]["attempt"] == 1
+    assert result["turn"]["seconds"] == 60
+    assert f"is {status}: another deployment is under way" in result["message"]
+
+
+def test_the_wait_for_a_busy_endpoint_is_bounded(ml_parameters):
+    ml = parse_ml_parameters(ml_parameters)
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("Updating", OLD_CONFIG))
+    last = Turn(attempt=ml.endpoint_wait_max_attempts - 1)
+    with stubber:
+        result = plan_deployment(
+            ml,
+            model_name=MODEL,
+            run_id=RUN_ID,
+            tags=TAGS,
+            turn=last,
+            sagemaker=sagemaker,
+            autoscaling=object(),
+        )
+    assert result["decision"] == "refuse"
+    assert result["error"]["Error"] == "EndpointBusy"
+    assert "endpointWaitTimeoutSeconds" in result["error"]["Cause"]
+
+
+def test_a_failed_endpoint_is_planned_for_recreation(ml_parameters):
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response(
+        "describe_endpoint",
+        endpoint_description(
+            "Failed", OLD_CONFIG, FailureReason="The container did not pass /ping"
+        ),
+    )
+    with stubber:
+        result = plan(ml_parameters, sagemaker, autoscaling=object())
+    assert result["decision"] == "recreate"
+    assert result["turn"]["recoveredFailedEndpoint"] is True
+    assert "did not pass /ping" in result["message"]
+
+
+@pytest.mark.parametrize("status", ["OutOfService", "UpdateRollbackFailed"])
+def test_an_endpoint_that_takes_no_deployment_is_refused_with_a_clear_error(ml_parameters, status):
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description(status, OLD_CONFIG))
+    with stubber:
+        result = plan(ml_parameters, sagemaker, autoscaling=object())
+    assert result["decision"] == "refuse"
+    assert result["error"]["Error"] == "EndpointNeedsAttention"
+    assert status in result["error"]["Cause"]
+
+
+def test_a_deregistration_of_an_earlier_turn_is_still_restored_on_failure(
+    ml_parameters, sagemaker, autoscaling
+):
+    # GIVEN an earlier turn of this run deregistered the variant, then lost a race
+    live_endpoint(sagemaker)
+    earlier = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": RESOURCE_ID,
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2,
+        "MaxCapacity": 6,
+    }
+    result = plan_deployment(
+        parse_ml_parameters(ml_parameters),
+        model_name=MODEL,
+        run_id=RUN_ID,
+        tags=TAGS,
+        turn=Turn(attempt=1, previous_scaling=earlier),
+        sagemaker=sagemaker,
+        autoscaling=autoscaling,
+    )
+    # THEN nothing is deregistered again, but a failure restores what was there
+    assert result["decision"] == "deploy"
+    assert result["deregisterScalingFirst"] is False
+    assert result["restoreScalingOnFailure"] is True
+    assert result["previousScaling"] == earlier
+    assert result["turn"]["previousScaling"] == earlier
+
+
+def test_delete_failed_endpoint_deletes_only_a_failed_endpoint():
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("Failed", OLD_CONFIG))
+    stubber.add_response("delete_endpoint", {}, {"EndpointName": ENDPOINT})
+    with stubber:
+        assert (
+            delete_failed_endpoint({"endpointName": ENDPOINT}, sagemaker=sagemaker)["action"]
+            == "delete"
+        )
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
+    with stubber:
+        assert (
+            delete_failed_endpoint({"endpointName": ENDPOINT}, sagemaker=sagemaker)["action"]
+            == "none"
+        )
 
 
 @pytest.mark.parametrize(
@@ -355,7 +449,7 @@ def test_an_update_plan_updates_with_the_deployment_config():
         started = start_endpoint_deployment(
             update_plan(deploymentConfig=deployment_config), sagemaker=sagemaker
         )
-    assert started == {"action": "update", "endpointArn": ENDPOINT_ARN}
+    assert started == {"action": "update", "endpointArn": ENDPOINT_ARN, "message": ""}
 
 
 def test_config_not_found_is_retried_with_backoff_then_succeeds():
@@ -376,7 +470,7 @@ def test_config_not_found_is_retried_with_backoff_then_succeeds():
         )
     # THEN it waited 1 s, then 2 s, and created the endpoint
     assert sleeps == [1.0, 2.0]
-    assert started == {"action": "create", "endpointArn": ENDPOINT_ARN}
+    assert started == {"action": "create", "endpointArn": ENDPOINT_ARN, "message": ""}
 
 
 def test_config_not_found_gives_up_after_a_bounded_number_of_attempts():
@@ -402,6 +496,7 @@ def test_other_validation_errors_are_not_retried():
         service_error_code="ValidationException",
         service_message="The instance type ml.p5.48xlarge is not supported",
     )
+    stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
     sleeps: list[float] = []
     with stubber, pytest.raises(ClientError, match="not supported"):
         start_endpoint_deployment(update_plan(), sagemaker=sagemaker, sleep=sleeps.append)
@@ -418,10 +513,10 @@ def test_a_retried_create_that_finds_its_own_endpoint_succeeds():
     stubber.add_response("describe_endpoint", endpoint_description("Creating"))
     with stubber:
         started = start_endpoint_deployment(update_plan(endpointExists=False), sagemaker=sagemaker)
-    assert started == {"action": "create", "endpointArn": ENDPOINT_ARN}
+    assert started == {"action": "create", "endpointArn": ENDPOINT_ARN, "message": ""}
 
 
-def test_an_endpoint_created_by_someone_else_after_the_plan_is_a_conflict():
+def test_an_endpoint_created_by_another_run_after_the_plan_makes_this_run_wait():
     sagemaker, stubber = stubbed("sagemaker")
     stubber.add_client_error(
         "create_endpoint",
@@ -429,8 +524,24 @@ def test_an_endpoint_created_by_someone_else_after_the_plan_is_a_conflict():
         service_message=f'Cannot create already existing endpoint "{ENDPOINT_ARN}".',
     )
     stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
-    with stubber, pytest.raises(DeploymentConflictError, match=OLD_CONFIG):
-        start_endpoint_deployment(update_plan(endpointExists=False), sagemaker=sagemaker)
+    with stubber:
+        started = start_endpoint_deployment(update_plan(endpointExists=False), sagemaker=sagemaker)
+    assert started["action"] == "busy"
+    assert OLD_CONFIG in started["message"]
+
+
+def test_an_update_refused_while_another_run_deploys_makes_this_run_wait():
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_client_error(
+        "update_endpoint",
+        service_error_code="ValidationException",
+        service_message=f'Cannot update in-progress endpoint "{ENDPOINT_ARN}".',
+    )
+    stubber.add_response("describe_endpoint", endpoint_description("Updating", OLD_CONFIG))
+    with stubber:
+        started = start_endpoint_deployment(update_plan(), sagemaker=sagemaker)
+    assert started["action"] == "busy"
+    assert "Updating" in started["message"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,11 +561,23 @@ EXPECTED_OUTCOMES = {
 }
 
 
-def check(description: dict[str, Any], attempt: int = 0, max_attempts: int = 10) -> dict[str, Any]:
+def check(
+    description: dict[str, Any],
+    attempt: int = 0,
+    max_attempts: int = 10,
+    previous: str | None = OLD_CONFIG,
+) -> dict[str, Any]:
     sagemaker, stubber = stubbed("sagemaker")
     stubber.add_response("describe_endpoint", description, {"EndpointName": ENDPOINT})
     with stubber:
-        return check_endpoint(ENDPOINT, NEW_CONFIG, attempt, max_attempts, sagemaker=sagemaker)
+        return check_endpoint(
+            ENDPOINT,
+            NEW_CONFIG,
+            attempt,
+            max_attempts,
+            previous_endpoint_config_name=previous,
+            sagemaker=sagemaker,
+        )
 
 
 def test_every_endpoint_status_of_the_api_is_mapped():
@@ -497,6 +620,20 @@ def test_seed_defect_in_service_on_the_old_config_is_a_rollback_not_a_success():
     }
 
 
+@pytest.mark.parametrize("attempt", [0, 3])
+def test_an_endpoint_serving_a_later_runs_config_means_superseded_not_rolled_back(attempt):
+    later = f"{ENDPOINT}-aaaaaaaaaaaa"
+    result = check(endpoint_description("InService", later), attempt=attempt)
+    assert result["outcome"] == "Superseded"
+    assert later in result["message"]
+
+
+def test_a_created_endpoint_serving_another_config_was_superseded():
+    later = f"{ENDPOINT}-aaaaaaaaaaaa"
+    result = check(endpoint_description("Updating", later), attempt=2, previous=None)
+    assert result["outcome"] == "Superseded"
+
+
 def test_seed_defect_the_wait_is_bounded():
     still_creating = endpoint_description("Creating")
     assert check(still_creating, attempt=8, max_attempts=10)["outcome"] == "Waiting"
@@ -522,3 +659,18 @@ def test_throttling_while_checking_raises_instead_of_guessing():
     stubber.add_client_error("describe_endpoint", service_error_code="ThrottlingException")
     with stubber, pytest.raises(ClientError):
         check_endpoint(ENDPOINT, NEW_CONFIG, 0, 10, sagemaker=sagemaker)
+
+
+def test_an_in_progress_refusal_means_busy_even_if_the_endpoint_is_done_a_moment_later():
+    # GIVEN SageMaker refused the update as in progress, and the other deployment has just ended
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_client_error(
+        "update_endpoint",
+        service_error_code="ValidationException",
+        service_message=f'Cannot update in-progress endpoint "{ENDPOINT_ARN}".',
+    )
+    stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
+    with stubber:
+        started = start_endpoint_deployment(update_plan(), sagemaker=sagemaker)
+    # THEN this run waits for its turn and plans again
+    assert started["action"] == "busy"
