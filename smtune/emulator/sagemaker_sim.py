@@ -534,6 +534,61 @@ def _schedule(backend: Any, endpoint: Any, transition: EndpointTransition) -> No
             state.endpoint_transitions[endpoint.endpoint_name] = transition
 
 
+# SageMaker answers calls on an endpoint whose deployment is under way with this message
+# (UpdateEndpoint, DeleteEndpoint), and a CreateEndpoint of a name in use with the next one:
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html
+# ("You must not delete an EndpointConfig in use... cannot update an endpoint whose status is
+# not InService") and https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html
+# ("The endpoint name must be unique within an AWS Region in your AWS account").
+_IN_PROGRESS_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+
+
+def _in_progress_error(endpoint: Any) -> ValidationError:
+    return ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+
+
+def refuse_existing_endpoint(backend: Any, endpoint_name: str) -> None:
+    """CreateEndpoint of a name that exists (in any status, Deleting included) is refused."""
+    existing = backend.endpoints.get(endpoint_name)
+    if existing is not None:
+        raise ValidationError(message=f'Cannot create already existing endpoint "{existing.arn}".')
+
+
+def start_endpoint_deletion(backend: Any, endpoint_name: str) -> bool:
+    """DeleteEndpoint: refused while a deployment is under way; otherwise the endpoint is
+    Deleting for the progression's Describe calls before it is gone (True: gone at once).
+
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html lists
+    Deleting among the statuses; a Failed endpoint can only be deleted.
+    """
+    endpoint = backend.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = arn_formatter("endpoint", endpoint_name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    if endpoint.endpoint_status in _IN_PROGRESS_STATUSES:
+        raise _in_progress_error(endpoint)
+    describes = CONTROL.progression()
+    state = _state(backend)
+    with state.lock:
+        state.endpoint_transitions.pop(endpoint_name, None)
+        if describes <= 0:
+            del backend.endpoints[endpoint_name]
+            return True
+        endpoint.endpoint_status = "Deleting"
+        endpoint.last_modified_time = utcnow()
+        state.endpoint_transitions[endpoint_name] = EndpointTransition(
+            remaining=describes,
+            status=_DELETED,
+            config_name=endpoint.endpoint_config_name,
+            variants=endpoint.production_variants,
+            failure_reason=None,
+        )
+    return False
+
+
+_DELETED = "<deleted>"
+
+
 def start_endpoint_creation(backend: Any, endpoint: Any) -> None:
     """Give a freshly created moto endpoint its queued outcome (InService by default)."""
     outcome = CONTROL.next_endpoint_outcome()
@@ -561,6 +616,9 @@ def describe_endpoint(backend: Any, name: str) -> None:
         transition.remaining -= 1
         if transition.remaining <= 0:
             del state.endpoint_transitions[name]
+            if transition.status == _DELETED:
+                del backend.endpoints[name]
+                return
             _apply_transition(endpoint, transition)
 
 
@@ -613,9 +671,12 @@ def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str)
             "endpoint-config", endpoint_config_name, backend.account_id, backend.region_name
         )
         raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+    if endpoint.endpoint_status in _IN_PROGRESS_STATUSES:
+        raise _in_progress_error(endpoint)
     if endpoint.endpoint_status != "InService":
+        # A Failed endpoint can only be deleted; a Deleting one is on its way out.
         raise ValidationError(
-            message=f"Cannot update endpoint '{endpoint.arn}' in status "
+            message=f"Cannot update endpoint \"{endpoint.arn}\" in status "
             f"{endpoint.endpoint_status}; it must be InService."
         )
     _check_scaling_allows_update(backend, endpoint, config.production_variants)

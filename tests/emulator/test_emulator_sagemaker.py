@@ -481,8 +481,49 @@ def test_update_of_an_updating_endpoint_is_refused(endpoint, emulator):
     emulator.set_progression(5)
     endpoint.update_endpoint(EndpointName="ep", EndpointConfigName="config-2")
 
-    with pytest.raises(ClientError, match="in status Updating"):
+    with pytest.raises(ClientError, match='Cannot update in-progress endpoint ".*:endpoint/ep"'):
         endpoint.update_endpoint(EndpointName="ep", EndpointConfigName="config-1")
+
+
+def test_delete_of_an_endpoint_in_progress_is_refused(endpoint, emulator):
+    emulator.set_progression(5)
+    endpoint.update_endpoint(EndpointName="ep", EndpointConfigName="config-2")
+
+    with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
+        endpoint.delete_endpoint(EndpointName="ep")
+
+
+def test_create_of_an_existing_endpoint_is_refused_not_replaced(endpoint):
+    with pytest.raises(
+        ClientError, match='Cannot create already existing endpoint ".*:endpoint/ep"'
+    ):
+        endpoint.create_endpoint(EndpointName="ep", EndpointConfigName="config-2")
+
+    assert endpoint.describe_endpoint(EndpointName="ep")["EndpointConfigName"] == "config-1"
+
+
+def test_a_deleted_endpoint_is_deleting_before_it_is_gone(endpoint, emulator):
+    emulator.set_progression(2)
+
+    endpoint.delete_endpoint(EndpointName="ep")
+
+    assert endpoint.describe_endpoint(EndpointName="ep")["EndpointStatus"] == "Deleting"
+    with pytest.raises(ClientError, match="Cannot create already existing endpoint"):
+        endpoint.create_endpoint(EndpointName="ep", EndpointConfigName="config-2")
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        endpoint.describe_endpoint(EndpointName="ep")
+    endpoint.create_endpoint(EndpointName="ep", EndpointConfigName="config-2")
+
+
+def test_a_failed_endpoint_cannot_be_updated_only_deleted(aws, endpoint, emulator):
+    emulator.queue_endpoint_outcome("Failed", "No capacity")
+    endpoint.create_endpoint(EndpointName="ep-2", EndpointConfigName="config-1")
+
+    with pytest.raises(ClientError, match="in status Failed"):
+        endpoint.update_endpoint(EndpointName="ep-2", EndpointConfigName="config-2")
+    endpoint.delete_endpoint(EndpointName="ep-2")
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        endpoint.describe_endpoint(EndpointName="ep-2")
 
 
 def test_retyping_a_variant_under_auto_scaling_is_refused(endpoint, aws):
