@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from . import faults
+
 TUNING_JOB_STATUSES = ("Completed", "Failed", "Stopped")
 ENDPOINT_OUTCOMES = ("InService", "RolledBack", "Failed")
 DEFAULT_TRAINING_JOBS = 5
@@ -98,10 +100,12 @@ class EmulatorControl:
         self._training_jobs = DEFAULT_TRAINING_JOBS
         self._failed_training_jobs = 0
         self._progression_describes = 0
+        self._api_errors: list[faults.ApiError] = []
 
     def reset(self) -> None:
-        """Forget queued outcomes, registered algorithms and settings."""
+        """Forget queued outcomes and errors, registered algorithms and settings."""
         with self._lock:
+            self._api_errors.clear()
             self._tuning_outcomes.clear()
             self._endpoint_outcomes.clear()
             self._algorithms.clear()
@@ -200,6 +204,59 @@ class EmulatorControl:
         with self._lock:
             return self._algorithms.get(name)
 
+    # API errors --------------------------------------------------------------------------------
+
+    def queue_api_error(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        times: int = 1,
+        message: str | None = None,
+    ) -> faults.ApiError:
+        """The next `times` requests of `operation` to `service` fail with `code`.
+
+        `code` is one of the errors every AWS API answers (ThrottlingException,
+        ServiceUnavailable, InternalFailure), a service's own throttling or quota error
+        (SageMaker's ResourceLimitExceeded, Lambda's TooManyRequestsException, S3's SlowDown), or
+        any error the service's model declares (then `message` is required).
+        """
+        service = _require_choice("service", service, faults.SERVICES)
+        operation = _require_text("operation", operation)
+        if operation not in faults.operations(service):
+            raise ControlError(
+                f"operation: {operation!r} is not an operation of {service} "
+                "(give its API name, e.g. CreateModel, Invoke, StartExecution)"
+            )
+        code = _require_text("code", code)
+        statuses = faults.accepted_codes(service)
+        if code not in statuses:
+            common = [c for c in faults.KNOWN_CODES if c in statuses]
+            raise ControlError(
+                f"code: {service} does not answer with {code!r} (accepted: {', '.join(common)}, "
+                f"or an error in {service}'s API model)"
+            )
+        text = _optional_text("message", message) or faults.default_message(service, code)
+        if text is None:
+            raise ControlError(f"message: is required for {code}")
+        times = _require_int("times", times, 1, 100)
+        error = faults.ApiError(service, operation, code, text, statuses[code])
+        with self._lock:
+            self._api_errors.extend([error] * times)
+        return error
+
+    def has_api_errors(self) -> bool:
+        with self._lock:
+            return bool(self._api_errors)
+
+    def take_api_error(self, service: str, operation: str) -> faults.ApiError | None:
+        """The next queued error of this service's operation, removed from the queue."""
+        with self._lock:
+            for index, error in enumerate(self._api_errors):
+                if (error.service, error.operation) == (service, operation):
+                    return self._api_errors.pop(index)
+        return None
+
     # Inspection --------------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -220,6 +277,16 @@ class EmulatorControl:
                 },
                 "progression": {"describes": self._progression_describes},
                 "algorithms": sorted(self._algorithms),
+                "apiErrors": [
+                    {
+                        "service": e.service,
+                        "operation": e.operation,
+                        "code": e.code,
+                        "message": e.message,
+                        "httpStatus": e.status,
+                    }
+                    for e in self._api_errors
+                ],
             }
 
 

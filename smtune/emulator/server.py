@@ -20,6 +20,7 @@ import socket
 import tempfile
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +33,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from . import patches
+from . import faults, patches
 from .control import CONTROL, AlgorithmImages, ControlError
 from .lambda_runtime import LambdaRuntime
 
@@ -91,7 +92,8 @@ class _PatchedMotoServer(ThreadedMotoServer):
 
 
 class _ControlApp:
-    """WSGI middleware: `/smtune-emulator/...` routes here, everything else to moto."""
+    """WSGI middleware: `/smtune-emulator/...` routes here, queued API errors are answered here,
+    everything else goes to moto."""
 
     def __init__(self, moto_app: Any, emulator: Emulator) -> None:
         self._moto_app = moto_app
@@ -103,7 +105,25 @@ class _ControlApp:
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
         if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
             self._emulator.prepare_reset()
+        if not path.startswith("/moto-api/") and CONTROL.has_api_errors():
+            injected = self._queued_api_error(environ, start_response)
+            if injected is not None:
+                return injected
         return self._moto_app(environ, start_response)
+
+    def _queued_api_error(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> list[bytes] | None:
+        """The queued error of this request's service and operation, answered as AWS does."""
+        request = faults.identify(environ)
+        error = CONTROL.take_api_error(*request) if request is not None else None
+        if error is None:
+            return None
+        status, headers, body = faults.render(
+            error, str(uuid.uuid4()), environ.get("REQUEST_METHOD", "POST")
+        )
+        start_response(status, headers)
+        return [body]
 
     def _control(
         self, environ: dict[str, Any], start_response: StartResponse, route: str
@@ -197,6 +217,18 @@ def _route_algorithms(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any
     }
 
 
+def _route_api_errors(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    body = _fields(body, ("service", "operation", "code", "message", "times"))
+    emulator.queue_api_error(
+        body.get("service"),
+        body.get("operation"),
+        body.get("code"),
+        body.get("times", 1),
+        body.get("message"),
+    )
+    return emulator.control_state()
+
+
 def _route_reset(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     _fields(body, ())
     emulator.reset()
@@ -209,6 +241,7 @@ _ROUTES: dict[str, Callable[[Emulator, dict[str, Any]], dict[str, Any]]] = {
     "endpoint-outcomes": _route_endpoint_outcomes,
     "progression": _route_progression,
     "algorithms": _route_algorithms,
+    "api-errors": _route_api_errors,
     "reset": _route_reset,
 }
 
@@ -365,6 +398,18 @@ class Emulator:
     ) -> AlgorithmImages:
         """DescribeAlgorithm of `name` (or an ARN ending in `/name`) returns these images."""
         return CONTROL.register_algorithm(name, inference_image, training_image)
+
+    def queue_api_error(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        times: int = 1,
+        message: str | None = None,
+    ) -> None:
+        """The next `times` requests of `operation` (an API name) to `service` (botocore's name)
+        fail with `code`, answered in the service's protocol with its HTTP status."""
+        CONTROL.queue_api_error(service, operation, code, times, message)
 
     def control_state(self) -> dict[str, Any]:
         """The queued outcomes and current settings."""

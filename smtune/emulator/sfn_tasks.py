@@ -277,6 +277,11 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
         if not isinstance(ex, ClientError):
             return super()._from_error(env=env, ex=ex)
         code = str(ex.response.get("Error", {}).get("Code", ""))
+        # A code SageMaker's API model declares keeps its name (ResourceLimitExceeded becomes
+        # SageMaker.ResourceLimitExceededException); any other (ThrottlingException,
+        # ServiceUnavailable, ValidationException) is SageMaker.AmazonSageMakerException. AWS's
+        # training job example retries exactly these two names:
+        # https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html
         error = sdk_error_name("SageMaker", "sagemaker", code, "AmazonSageMakerException")
         cause = (
             f"{ex.response.get('Error', {}).get('Message', '')} (Service: AmazonSageMaker; "
