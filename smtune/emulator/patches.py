@@ -65,15 +65,23 @@ def _patch_start_execution_task() -> None:
     the start response and the .sync/.sync:2 results are PascalCased as AWS returns them (.sync:2
     Output parsed JSON, .sync Output a string). A failed child fails the parent's task with
     States.TaskFailed and the child's description as cause (moto's resolver, now reachable).
+    Stopping the parent while its .sync/.sync:2 task waits stops the child, as AWS does (see
+    sfn_tasks.ChildExecutionResolver); moto leaves the child running.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_sfn as module,
     )
 
-    from .sfn_tasks import sfn_request_keys, sfn_response_keys
+    from .sfn_tasks import (
+        ChildExecutionResolver,
+        child_execution_resolver,
+        sfn_request_keys,
+        sfn_response_keys,
+    )
 
     service = module.StateTaskServiceSfn
     original_parameters = service._normalise_parameters
+    original_eval_sync = service._eval_sync
 
     def _normalise_parameters(
         self: Any,
@@ -93,8 +101,50 @@ def _patch_start_execution_task() -> None:
     ) -> None:
         sfn_response_keys(response)
 
+    def knowing_the_child(build: Callable[..., Any]) -> Callable[..., Any]:
+        def build_resolver(
+            self: Any,
+            env: Any,
+            resource_runtime_part: Any,
+            normalised_parameters: dict,
+            state_credentials: Any,
+        ) -> Any:
+            execution_arn = env.stack[-1]["ExecutionArn"]  # the StartExecution response
+            resolve = build(
+                self, env, resource_runtime_part, normalised_parameters, state_credentials
+            )
+            return child_execution_resolver(
+                resolve, resource_runtime_part.region, state_credentials, execution_arn
+            )
+
+        return build_resolver
+
+    def _eval_sync(
+        self: Any,
+        env: Any,
+        sync_resolver: Any,
+        timeout_seconds: int | None,
+        callback_endpoint: Any,
+        heartbeat_endpoint: Any,
+    ) -> Any:
+        try:
+            return original_eval_sync(
+                self,
+                env=env,
+                sync_resolver=sync_resolver,
+                timeout_seconds=timeout_seconds,
+                callback_endpoint=callback_endpoint,
+                heartbeat_endpoint=heartbeat_endpoint,
+            )
+        finally:
+            if not env.is_running() and isinstance(sync_resolver, ChildExecutionResolver):
+                sync_resolver.stop_child()
+
     _replace(service, "_normalise_parameters", _normalise_parameters)
     _replace(service, "_normalise_response", _normalise_response)
+    _replace(service, "_build_sync_resolver", knowing_the_child(service._build_sync_resolver))
+    _replace(service, "_build_sync2_resolver", knowing_the_child(service._build_sync2_resolver))
+    _replace(service, "_eval_sync", _eval_sync)
 
 
 def _patch_execution_names() -> None:
@@ -161,6 +211,26 @@ def _patch_execution_output() -> None:
     _replace(
         BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status
     )
+
+
+def _patch_stop_execution() -> None:
+    """moto's StopExecution drops the request's `error` and `cause`: the ExecutionAborted event
+    carries empty strings. AWS records them there
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionAbortedEventDetails.html).
+    """
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def stop_execution(self: Any) -> Any:
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        execution.stop(
+            stop_date=utcnow(), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return ActionResult({"stopDate": execution.stop_date})
+
+    _replace(StepFunctionResponse, "stop_execution", stop_execution)
 
 
 # 2. aws-sdk integrations ----------------------------------------------------------------------
@@ -516,6 +586,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_start_execution_task,
     _patch_execution_names,
     _patch_execution_output,
+    _patch_stop_execution,
     _patch_aws_sdk_services,
     _patch_aws_sdk_errors_and_results,
     _patch_lambda_invoke,

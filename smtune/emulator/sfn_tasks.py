@@ -306,6 +306,53 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
 # states:startExecution -------------------------------------------------------------------------
 
 
+class ChildExecutionResolver:
+    """A `.sync`/`.sync:2` startExecution resolver that knows its child execution.
+
+    An aborted `.sync` task makes Step Functions try to cancel what it waits for: "if a Step
+    Functions `states:startExecution.sync` task is aborted, it will call the Step Functions
+    `StopExecution` API action", and a task is aborted when "the state machine execution is
+    stopped" (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html,
+    Run a Job (.sync)); the policy Step Functions generates for it grants
+    `states:StopExecution` on the child state machine's executions
+    (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html).
+    """
+
+    def __init__(self, resolve: Callable[[], Any], client: Any, execution_arn: str) -> None:
+        self._resolve = resolve
+        self._client = client
+        self.execution_arn = execution_arn
+        self.finished = False
+
+    def __call__(self) -> Any:
+        try:
+            result = self._resolve()
+        except BaseException:
+            self.finished = True
+            raise
+        if result is not None:
+            self.finished = True
+        return result
+
+    def stop_child(self) -> None:
+        """Stop the child execution unless the task already saw it end."""
+        if self.finished:
+            return
+        try:
+            self._client.stop_execution(executionArn=self.execution_arn)
+        except ClientError as error:
+            LOG.info("Could not stop %s after its parent stopped: %s", self.execution_arn, error)
+
+
+def child_execution_resolver(
+    resolve: Callable[[], Any], region: str, state_credentials: Any, execution_arn: str
+) -> ChildExecutionResolver:
+    client = boto_client_for(
+        service="stepfunctions", region=region, state_credentials=state_credentials
+    )
+    return ChildExecutionResolver(resolve, client, execution_arn)
+
+
 def sfn_request_keys(parameters: dict[str, Any]) -> None:
     """StartExecution's ASL keys (`StateMachineArn`) to botocore's (`stateMachineArn`)."""
     for key in list(parameters):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.emulator.test_emulator_sagemaker import tuning_request
 from tests.support.emulator import caught, moto_as_released, output_of, task, wait_for_execution
 
 pytestmark = pytest.mark.emulator
@@ -233,3 +235,125 @@ def test_sdk_results_with_timestamps_reach_the_output(run_state_machine, aws):
 
     assert result["ModelName"] == "m"
     assert isinstance(result["CreationTime"], str)
+
+
+# Stopping a parent -----------------------------------------------------------------------------
+
+TUNE_SYNC = "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync"
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def child_arns(sfn, machine_arn: str) -> list[str]:
+    return [
+        e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine_arn)["executions"]
+    ]
+
+
+@pytest.mark.parametrize("condition", [".sync", ".sync:2"])
+def test_stopping_the_parent_stops_its_waiting_child(aws, role_arn, condition):
+    # GIVEN a parent waiting on a child that waits a minute
+    sfn = aws("stepfunctions")
+    child = sfn.create_state_machine(
+        name="slow-child",
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+        ),
+        roleArn=role_arn,
+    )["stateMachineArn"]
+    parent = sfn.create_state_machine(
+        name="parent",
+        definition=json.dumps(task(START + condition, {"StateMachineArn": child})),
+        roleArn=role_arn,
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
+    wait_until(lambda: child_arns(sfn, child))
+
+    # WHEN the parent is stopped
+    sfn.stop_execution(executionArn=execution)
+
+    # THEN the child is stopped too
+    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
+    (child_execution,) = child_arns(sfn, child)
+    assert wait_for_execution(sfn, child_execution, timeout=10)["status"] == "ABORTED"
+
+
+def test_stopping_the_parent_stops_the_childs_tuning_job(aws, role_arn, emulator):
+    # GIVEN a parent whose .sync:2 child waits on a tuning job that stays InProgress
+    sfn, sagemaker = aws("stepfunctions"), aws("sagemaker")
+    emulator.set_progression(100)
+    child = sfn.create_state_machine(
+        name="tuner", definition=json.dumps(task(TUNE_SYNC, tuning_request())), roleArn=role_arn
+    )["stateMachineArn"]
+    parent = sfn.create_state_machine(
+        name="parent",
+        definition=json.dumps(task(START + ".sync:2", {"StateMachineArn": child})),
+        roleArn=role_arn,
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
+
+    def tuning_status() -> str | None:
+        jobs = sagemaker.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+        return jobs[0]["HyperParameterTuningJobStatus"] if jobs else None
+
+    wait_until(lambda: tuning_status() == "InProgress")
+
+    # WHEN the parent is stopped
+    sfn.stop_execution(executionArn=execution)
+
+    # THEN the child ends ABORTED, and through its own .sync task the tuning job ends Stopped
+    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
+    (child_execution,) = child_arns(sfn, child)
+    assert wait_for_execution(sfn, child_execution, timeout=10)["status"] == "ABORTED"
+    wait_until(lambda: tuning_status() == "Stopped")
+
+
+def test_a_child_that_ended_is_left_alone(run_state_machine, child_arn, aws):
+    # GIVEN a parent whose .sync:2 child already succeeded
+    description = run_state_machine(start_child(child_arn, ".sync:2"))
+
+    # THEN the child keeps its SUCCEEDED status (the parent's finished task does not stop it)
+    (child_execution,) = child_arns(aws("stepfunctions"), child_arn)
+    assert description["status"] == "SUCCEEDED"
+    assert aws("stepfunctions").describe_execution(executionArn=child_execution)["status"] == (
+        "SUCCEEDED"
+    )
+
+
+WAIT_A_MINUTE = {
+    "StartAt": "Wait",
+    "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}},
+}
+
+
+def aborted_event(aws, role_arn, **stop: str) -> dict:
+    sfn = aws("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="waiter", definition=json.dumps(WAIT_A_MINUTE), roleArn=role_arn
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    sfn.stop_execution(executionArn=execution, **stop)
+    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    return next(e for e in events if e["type"] == "ExecutionAborted")
+
+
+def test_stop_execution_records_error_and_cause(aws, role_arn):
+    event = aborted_event(aws, role_arn, error="Operator.Stop", cause="wrong data set")
+
+    assert event["executionAbortedEventDetails"] == {
+        "error": "Operator.Stop",
+        "cause": "wrong data set",
+    }
+
+
+def test_stop_execution_drops_error_and_cause_without_the_patch(aws, role_arn):
+    with moto_as_released():
+        event = aborted_event(aws, role_arn, error="Operator.Stop", cause="wrong data set")
+
+    assert event["executionAbortedEventDetails"] == {"error": "", "cause": ""}

@@ -27,6 +27,10 @@ pytestmark = [
 
 FUNCTIONS = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function"
 MACHINES = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine"
+SAGEMAKER_ERRORS = [
+    "SageMaker.AmazonSageMakerException",
+    "SageMaker.ResourceLimitExceededException",
+]
 LAMBDA_TRANSIENT_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -101,11 +105,19 @@ def test_the_documented_states_are_there(machines: dict[str, dict[str, Any]]) ->
         "QualityGate?",
         "CreateModel",
         "TuningSucceeded",
+        "SageMakerErrorRetryable?",
+        "DescribeFailure",
         "NotifyFailure",
     }
-    assert machines["tfplan-full-deployer"]["StartAt"] == "PlanDeployment"
+    assert machines["tfplan-full-deployer"]["StartAt"] == "StartDeployment"
     assert set(deployer) >= {
         "PlanDeployment",
+        "Decision?",
+        "WaitForTurn",
+        "DeleteFailedEndpoint",
+        "DeploymentStarted?",
+        "SageMakerErrorRetryable?",
+        "DescribeFailure",
         "InputValid?",
         "CreateEndpointConfig",
         "DeregisterScalingFirst?",
@@ -149,6 +161,17 @@ def test_every_task_retries_with_backoff_and_catches_everything(
         assert tasks
         for task_name, task in tasks.items():
             where = f"{name}.{task_name}"
+            if task["Resource"].startswith("arn:aws:states:::sagemaker:"):
+                # Optimized SageMaker tasks report throttling and validation errors under one
+                # name: they are caught and told apart by the code in the cause.
+                assert "Retry" not in task, where
+                assert task["Catch"][0] == {
+                    "ErrorEquals": SAGEMAKER_ERRORS,
+                    "ResultPath": "$.error",
+                    "Next": "SageMakerErrorRetryable?",
+                }, where
+                assert "States.ALL" in task["Catch"][-1]["ErrorEquals"], where
+                continue
             assert task["Retry"], where
             for retrier in task["Retry"]:
                 assert retrier["BackoffRate"] > 1, where
@@ -172,43 +195,74 @@ def test_retries_name_transient_errors_only(
                     assert errors == LAMBDA_TRANSIENT_ERRORS, where
 
 
-def test_failures_notify_in_plain_text_then_fail_with_the_caught_error(
+def test_sagemaker_errors_are_retried_by_their_code_with_bounded_backoff(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    for name, calls in (
+        ("tfplan-full-tuner", {"CreateTuningJob", "CreateModel"}),
+        ("tfplan-full-deployer", {"CreateEndpointConfig"}),
+    ):
+        states = machines[name]["States"]
+        decide = states["SageMakerErrorRetryable?"]
+        throttled, quota = decide["Choices"]
+        patterns = {c["StringMatches"] for c in throttled["And"][0]["Or"]}
+        assert "*Error Code: ThrottlingException;*" in patterns
+        assert "*Status Code: 5*" in patterns
+        assert throttled["And"][1] == {
+            "Variable": "$.sageMakerRetry.attempt",
+            "NumericLessThan": 6,
+        }
+        assert quota["And"][0]["StringMatches"] == "*ResourceLimitExceeded*"
+        # Anything else (a validation error) fails at once.
+        assert decide["Default"] == "DescribeFailure"
+        # Throttling: full jitter over a doubling delay; quota: the delay plus jitter.
+        throttle_wait = states[throttled["Next"]]["Parameters"]["seconds.$"]
+        assert throttle_wait == (
+            "States.MathRandom(1, States.ArrayGetItem(States.Array(2, 4, 8, 16, 32, 60), "
+            "$.sageMakerRetry.attempt))"
+        )
+        quota_wait = states[quota["Next"]]["Parameters"]["seconds.$"]
+        assert "States.Array(60, 120, 240, 480, 900, 900)" in quota_wait
+        retry = states["RetrySageMakerCall"]
+        assert {c["Next"] for c in retry["Choices"]} == calls
+        for call in calls:
+            assert states[call]["Resource"].startswith("arn:aws:states:::sagemaker:")
+
+
+def test_failures_are_described_then_notified_then_fail_with_the_described_error(
     machines: dict[str, dict[str, Any]],
 ) -> None:
     for name, definition in machines.items():
         states = definition["States"]
-        notify = states["NotifyFailure"]
+        describe = states["DescribeFailure"]
+        assert describe["Resource"] == "arn:aws:states:::lambda:invoke"
+        assert describe["Parameters"]["FunctionName"] == f"{FUNCTIONS}:tfplan-full-describe-failure"
+        assert describe["Parameters"]["Payload"]["error.$"] == "$.error"
+        assert describe["Parameters"]["Payload"]["lambdaLogGroups"] == "/aws/lambda/tfplan-full-*"
+        # The describer failing still alerts, with nothing from the input in the text.
+        fallback = states[describe["Catch"][0]["Next"]]
+        assert fallback["Next"] == "NotifyFailure"
+        assert "$.error" not in str(fallback["Parameters"])
 
+        notify = states["NotifyFailure"]
         assert notify["Resource"] == "arn:aws:states:::sns:publish"
         assert notify["Parameters"]["TopicArn"] == (
             f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:tfplan-full-notifications"
         )
         # The seed sent MessageStructure "application/json" with a plain message: SNS refused it.
         assert "MessageStructure" not in notify["Parameters"]
-        assert notify["Parameters"]["Message.$"].startswith("States.Format(")
-        assert "$.error.Error" in notify["Parameters"]["Message.$"]
-        # A failed notification still ends in a Fail state, keeping the original error.
-        assert notify["Catch"][0]["ResultPath"] != "$.error"
+        assert notify["Parameters"]["Message.$"] == "$.failure.message"
+        # A failed notification still ends in the Fail state.
+        assert notify["Catch"][0]["ResultPath"] not in ("$.error", "$.failure")
         assert notify["Catch"][0]["Next"] == notify["Next"], name
-        # Step Functions reserves error names beginning with "States.": those are reported as
-        # WorkflowStepFailed with the original name in the cause; every other error as it is.
-        check = states[notify["Next"]]
-        assert check["Type"] == "Choice"
-        (reserved,) = check["Choices"]
-        assert (reserved["Variable"], reserved["StringMatches"]) == ("$.error.Error", "States.*")
-        assert states[reserved["Next"]] == {
+        assert states[notify["Next"]] == {
             "Type": "Fail",
-            "Error": "WorkflowStepFailed",
-            "CausePath": "States.Format('{}: {}', $.error.Error, $.error.Cause)",
-        }
-        assert states[check["Default"]] == {
-            "Type": "Fail",
-            "ErrorPath": "$.error.Error",
-            "CausePath": "$.error.Cause",
+            "ErrorPath": "$.failure.Error",
+            "CausePath": "$.failure.Cause",
         }
 
 
-def test_no_fail_state_reports_a_reserved_error_name(
+def test_no_fail_state_reports_a_reserved_or_raw_error(
     machines: dict[str, dict[str, Any]], variant_machines: dict[str, dict[str, Any]]
 ) -> None:
     for name, definition in all_definitions(machines, variant_machines):
@@ -216,15 +270,11 @@ def test_no_fail_state_reports_a_reserved_error_name(
         for fail_name, fail in states.items():
             if fail["Type"] != "Fail":
                 continue
-            assert not fail.get("Error", "").startswith("States."), f"{name}.{fail_name}"
-            if fail.get("ErrorPath") != "$.error.Error":
-                continue
-            # A caught error reaches the Fail state only past the reserved-name check.
-            predecessors = [s for s in states.values() if fail_name in successors(s)]
-            assert predecessors, f"{name}.{fail_name}"
-            for state in predecessors:
-                assert state["Type"] == "Choice", f"{name}.{fail_name}"
-                assert any(c.get("StringMatches") == "States.*" for c in state["Choices"])
+            # Only the described error reaches a Fail state: the describer renames names
+            # beginning with "States." (reserved) and never passes a stack trace on.
+            assert "Error" not in fail and "Cause" not in fail, f"{name}.{fail_name}"
+            assert fail["ErrorPath"] == "$.failure.Error", f"{name}.{fail_name}"
+            assert fail["CausePath"] == "$.failure.Cause", f"{name}.{fail_name}"
 
 
 def test_every_failure_path_goes_through_the_notification(
@@ -242,6 +292,7 @@ def test_every_failure_path_goes_through_the_notification(
             if s["Type"] == "Pass" and s.get("ResultPath") == "$.error"
         }
         for state_name in raised.values():
+            assert "DescribeFailure" in reachable(definition, state_name), f"{name}.{state_name}"
             assert "NotifyFailure" in reachable(definition, state_name), f"{name}.{state_name}"
         for state_name, state in states.items():
             for catcher in state.get("Catch", []):
@@ -273,22 +324,18 @@ def test_workflow_does_not_notify_again_for_a_failed_child(
     workflow = machines["tfplan-full-workflow"]["States"]
 
     for name in ("Tune", "Deploy"):
-        child_failed, anything_else = workflow[name]["Catch"]
-        assert child_failed["ErrorEquals"] == ["States.TaskFailed"]
-        assert "NotifyFailure" not in reachable(
-            machines["tfplan-full-workflow"], child_failed["Next"]
-        )
-        assert anything_else["ErrorEquals"] == ["States.ALL"]
-        assert anything_else["Next"] == "NotifyFailure"
-    # The run fails with the child's own error and cause, read from the child's description.
-    assert workflow["ReadChildFailure"]["Parameters"] == {
-        "description.$": "States.StringToJson($.error.Cause)"
-    }
-    assert workflow["ChildWorkflowFailed"] == {
-        "Type": "Fail",
-        "ErrorPath": "$.child.description.Error",
-        "CausePath": "$.child.description.Cause",
-    }
+        (anything,) = workflow[name]["Catch"]
+        assert anything == {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.error",
+            "Next": "DescribeFailure",
+        }
+    # The describer reads the child's description: a failed child has alerted (notify false),
+    # a stopped or timed-out one has not.
+    notify = workflow["Notify?"]
+    (silent,) = notify["Choices"]
+    assert silent == {"Variable": "$.failure.notify", "BooleanEquals": False, "Next": "RunFailed"}
+    assert notify["Default"] == "NotifyFailure"
 
 
 def test_a_failed_tuning_job_has_its_own_error_name_and_a_readable_cause(
@@ -297,7 +344,9 @@ def test_a_failed_tuning_job_has_its_own_error_name_and_a_readable_cause(
     definition = machines["tfplan-full-tuner"]
     states = definition["States"]
 
-    job_failed, anything_else = states["CreateTuningJob"]["Catch"]
+    service_error, job_failed, anything_else = states["CreateTuningJob"]["Catch"]
+    # States.TaskFailed matches every error but States.Timeout: SageMaker's own errors first.
+    assert service_error["ErrorEquals"] == SAGEMAKER_ERRORS
     assert job_failed["ErrorEquals"] == ["States.TaskFailed"]
     assert anything_else["ErrorEquals"] == ["States.ALL"]
     # The cause of a failed .sync job is its description: read it, then state name, status
@@ -314,7 +363,7 @@ def test_a_failed_tuning_job_has_its_own_error_name_and_a_readable_cause(
     assert len(renamed) == 2
     for state in renamed:
         assert state["ResultPath"] == "$.error"
-        assert state["Next"] == "NotifyFailure"
+        assert state["Next"] == "DescribeFailure"
         assert "HyperParameterTuningJobStatus" in state["Parameters"]["Cause.$"]
 
 
@@ -328,7 +377,9 @@ def test_endpoint_wait_loop_is_bounded_and_handles_every_outcome(
 
     assert states["WaitForEndpoint"]["SecondsPath"] == "$.wait.seconds"
     assert states["CheckEndpoint"]["Parameters"]["Payload"]["maxAttempts.$"] == "$.wait.maxAttempts"
-    assert set(routes) == {"InService", "Waiting", "RolledBack", "TimedOut"}
+    assert set(routes) == {"InService", "Superseded", "Waiting", "RolledBack", "TimedOut"}
+    # A later run's deployment after this one is a success; that run registers scaling.
+    assert routes["Superseded"] == "DeploymentSucceeded"
     assert outcome["Default"] == "EndpointFailed"
     assert states[routes["Waiting"]]["Next"] == "WaitForEndpoint"
     assert states[routes["Waiting"]]["ResultPath"] == "$.wait.attempt"
@@ -337,6 +388,35 @@ def test_endpoint_wait_loop_is_bounded_and_handles_every_outcome(
     assert "DeploymentSucceeded" not in reachable(
         machines["tfplan-full-deployer"], routes["RolledBack"]
     )
+
+
+def test_deployer_waits_its_turn_and_recreates_a_failed_endpoint(
+    machines: dict[str, dict[str, Any]],
+) -> None:
+    states = machines["tfplan-full-deployer"]["States"]
+    # Every turn plans again from the execution's own input, carrying only the turn.
+    payload = states["PlanDeployment"]["Parameters"]["Payload"]
+    assert payload["input.$"] == "$$.Execution.Input"
+    assert payload["turn.$"] == "$.turn"
+    decision = {c["StringEquals"]: c["Next"] for c in states["Decision?"]["Choices"]}
+    assert decision == {
+        "deploy": "CreateEndpointConfig",
+        "wait": "WaitForTurn",
+        "recreate": "DeleteFailedEndpoint",
+    }
+    assert states["Decision?"]["Default"] == "DescribeFailure"
+    assert states["WaitForTurn"] == {
+        "Comment": states["WaitForTurn"]["Comment"],
+        "Type": "Wait",
+        "SecondsPath": "$.turn.seconds",
+        "Next": "PlanDeployment",
+    }
+    assert states["DeleteFailedEndpoint"]["Next"] == "WaitForTurn"
+    # A create or update refused because another run got there first waits for the turn.
+    (busy,) = states["DeploymentStarted?"]["Choices"]
+    assert (busy["StringEquals"], busy["Next"]) == ("busy", "WaitForTurn")
+    check = states["CheckEndpoint"]["Parameters"]["Payload"]
+    assert check["previousEndpointConfigName.$"] == "$.previousEndpointConfigName"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,6 +439,8 @@ def test_tuner_carries_its_functions_role_and_the_parameter_documents(
         "tags": {"environment": "staging", "team": "ml-platform"},
         "volumeKmsKeyId": KMS_KEYS["training_volume"],
         "outputKmsKeyId": KMS_KEYS["training_output"],
+        # Channels and manifests must name one of these: s3_bucket, additional_s3_bucket_names.
+        "dataBuckets": ["sagemaker-tuner-demo", "extra-training-data"],
     }
     assert states["FindBestTrainingJob"]["Parameters"]["FunctionName"] == (
         f"{FUNCTIONS}:tfplan-full-find-best-training-job"
