@@ -135,6 +135,12 @@ module "start_endpoint_deployment" {
         resources = [local.endpoint_arn, local.endpoint_config_arn]
       },
       {
+        # A Failed endpoint can only be deleted; the next plan creates it anew.
+        sid       = "DeleteFailedEndpoint"
+        actions   = ["sagemaker:DeleteEndpoint"]
+        resources = [local.endpoint_arn]
+      },
+      {
         # CreateEndpoint carries Tags (authorised as AddTags on the endpoint); a retried call
         # describes the endpoint to recognise its own deployment.
         sid       = "TagAndDescribeEndpoint"
@@ -201,6 +207,12 @@ module "state_machine" {
     failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
     ml_parameters                 = jsonencode(var.ml_parameters)
     deployment                    = jsonencode(local.deployment)
+    describe_failure_arn          = var.describe_failure_function_arn
+    lambda_log_groups             = var.lambda_log_groups
+    sagemaker_retry_attempts      = var.sagemaker_retry_schedule.attempts
+    throttle_retry_delays         = join(", ", var.sagemaker_retry_schedule.throttle_delays)
+    quota_retry_delays            = join(", ", var.sagemaker_retry_schedule.quota_delays)
+    quota_retry_jitter            = var.sagemaker_retry_schedule.quota_jitter
   })
 
   policy_statements = concat(
@@ -212,6 +224,7 @@ module "state_machine" {
           module.plan_deployment.function_arn,
           module.start_endpoint_deployment.function_arn,
           module.check_endpoint.function_arn,
+          var.describe_failure_function_arn,
         ]
       },
       {

@@ -122,3 +122,37 @@ variable "enable_xray_tracing" {
   type        = bool
   default     = false
 }
+
+# ---------------------------------------------------------------------------------------------
+# Failure reports
+# ---------------------------------------------------------------------------------------------
+
+variable "describe_failure_function_arn" {
+  description = "ARN of the Lambda function that turns a caught error into a readable error name, cause and alert text (handler tuning_workflow.handlers.describe_failure)."
+  type        = string
+}
+
+variable "lambda_log_groups" {
+  description = "Where the alert text tells operators to find the Lambda functions' logs (a log group name or pattern)."
+  type        = string
+}
+
+variable "sagemaker_retry_schedule" {
+  description = "How the state machine retries optimized SageMaker calls refused for throttling/5xx (random wait up to throttle_delays[attempt]) or an exhausted quota (quota_delays[attempt] plus up to quota_jitter seconds); attempts is the number of retries per call. The root module computes it from its sagemaker_retry variable."
+  type = object({
+    attempts        = number
+    throttle_delays = list(number)
+    quota_delays    = list(number)
+    quota_jitter    = number
+  })
+
+  validation {
+    condition = (
+      var.sagemaker_retry_schedule.attempts >= 0 &&
+      length(var.sagemaker_retry_schedule.throttle_delays) >= var.sagemaker_retry_schedule.attempts &&
+      length(var.sagemaker_retry_schedule.quota_delays) >= var.sagemaker_retry_schedule.attempts &&
+      alltrue([for d in var.sagemaker_retry_schedule.throttle_delays : d >= 2 && floor(d) == d])
+    )
+    error_message = "sagemaker_retry_schedule: attempts must be >= 0, each delay list must have at least attempts entries, and throttle delays must be whole numbers >= 2."
+  }
+}

@@ -140,6 +140,12 @@ module "state_machine" {
     deployment                 = jsonencode(local.deployment)
     has_warm_start             = local.has_warm_start
     has_model_vpc              = local.has_model_vpc
+    describe_failure_arn       = var.describe_failure_function_arn
+    lambda_log_groups          = var.lambda_log_groups
+    sagemaker_retry_attempts   = var.sagemaker_retry_schedule.attempts
+    throttle_retry_delays      = join(", ", var.sagemaker_retry_schedule.throttle_delays)
+    quota_retry_delays         = join(", ", var.sagemaker_retry_schedule.quota_delays)
+    quota_retry_jitter         = var.sagemaker_retry_schedule.quota_jitter
   })
 
   policy_statements = concat(
@@ -150,6 +156,7 @@ module "state_machine" {
         resources = [
           module.prepare_tuning_run.function_arn,
           module.find_best_training_job.function_arn,
+          var.describe_failure_function_arn,
         ]
       },
       {

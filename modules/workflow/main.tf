@@ -37,10 +37,17 @@ module "state_machine" {
     sns_topic_arn              = var.sns_topic_arn
     state_machine_name         = local.state_machine_name
     failure_subject            = "Model tuning and deployment failed (${local.state_machine_name})"
+    describe_failure_arn       = var.describe_failure_function_arn
+    lambda_log_groups          = var.lambda_log_groups
   })
 
   policy_statements = concat(
     [
+      {
+        sid       = "InvokeOwnFunctions"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [var.describe_failure_function_arn]
+      },
       {
         sid       = "StartChildWorkflows"
         actions   = ["states:StartExecution"]

@@ -101,3 +101,17 @@ variable "enable_xray_tracing" {
   type        = bool
   default     = false
 }
+
+# ---------------------------------------------------------------------------------------------
+# Failure reports
+# ---------------------------------------------------------------------------------------------
+
+variable "describe_failure_function_arn" {
+  description = "ARN of the Lambda function that turns a caught error into a readable error name, cause and alert text (handler tuning_workflow.handlers.describe_failure)."
+  type        = string
+}
+
+variable "lambda_log_groups" {
+  description = "Where the alert text tells operators to find the Lambda functions' logs (a log group name or pattern)."
+  type        = string
+}

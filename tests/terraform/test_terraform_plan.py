@@ -187,6 +187,7 @@ def test_lambda_functions_run_the_package_handlers_with_the_given_runtime(
         "plan-deployment": "tuning_workflow.handlers.plan_deployment",
         "start-endpoint-deployment": "tuning_workflow.handlers.start_endpoint_deployment",
         "check-endpoint": "tuning_workflow.handlers.check_endpoint",
+        "describe-failure": "tuning_workflow.handlers.describe_failure",
         "start-from-manifest": "tuning_workflow.handlers.start_from_manifest",
     }
     assert {f["runtime"] for f in functions.values()} == {"python3.8"}
@@ -664,6 +665,68 @@ def test_bucket_notification_only_when_the_caller_lets_the_module_own_it(
     # The variant has the trigger but not manage_bucket_notification.
     assert planned_resources(variant_plan, "aws_s3_bucket_notification") == []
     assert len(planned_resources(variant_plan, "aws_lambda_permission")) == 1
+
+
+def test_failed_trigger_invocations_go_to_an_encrypted_queue_kept_14_days(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any], default_plan: dict[str, Any]
+) -> None:
+    (queue,) = planned_resources(full_plan, "aws_sqs_queue")
+    (config,) = planned_resources(full_plan, "aws_lambda_function_event_invoke_config")
+    (change,) = [
+        c["change"]
+        for c in full_plan["resource_changes"]
+        if c["type"] == "aws_lambda_function_event_invoke_config"
+    ]
+
+    assert queue["name"] == "tfplan-full-start-from-manifest-failures"
+    assert queue["message_retention_seconds"] == 14 * 24 * 3600
+    assert queue["kms_master_key_id"] == KMS_KEYS["sqs"]
+    assert config["function_name"] == "tfplan-full-start-from-manifest"
+    assert (config["maximum_retry_attempts"], config["maximum_event_age_in_seconds"]) == (2, 3600)
+    # The destination is the queue's ARN, known once the queue exists.
+    (destinations,) = change["after_unknown"]["destination_config"]
+    assert destinations["on_failure"] == [{"destination": True}]
+    assert not destinations.get("on_success")
+    # Without a key the AWS managed key encrypts it; without the trigger there is no queue.
+    (variant_queue,) = planned_resources(variant_plan, "aws_sqs_queue")
+    assert variant_queue["kms_master_key_id"] == "alias/aws/sqs"
+    assert planned_resources(default_plan, "aws_sqs_queue") == []
+    assert planned_resources(default_plan, "aws_lambda_function_event_invoke_config") == []
+
+
+def test_trigger_may_send_only_to_its_failure_queue(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any]
+) -> None:
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:tfplan-full-start-from-manifest-failures"
+    statements = {
+        s["Sid"]: s for s in role_policies(full_plan)["tfplan-full-start-from-manifest-permissions"]
+    }
+    variant = {
+        s["Sid"]
+        for s in role_policies(variant_plan)["tfplan-variant-start-from-manifest-permissions"]
+    }
+    sqs_statements = [
+        s
+        for s in all_statements(full_plan)
+        if any(a.startswith("sqs:") for a in as_list(s.get("Action", [])))
+    ]
+
+    assert set(statements) == {
+        "WriteOwnLogGroup",
+        "StartWorkflow",
+        "SendFailedInvocationRecords",
+        "EncryptFailedInvocationRecords",
+    }
+    assert sqs_statements == [statements["SendFailedInvocationRecords"]]
+    assert as_list(statements["SendFailedInvocationRecords"]["Action"]) == ["sqs:SendMessage"]
+    assert as_list(statements["SendFailedInvocationRecords"]["Resource"]) == [queue_arn]
+    assert sorted(as_list(statements["EncryptFailedInvocationRecords"]["Action"])) == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    ]
+    assert as_list(statements["EncryptFailedInvocationRecords"]["Resource"]) == [KMS_KEYS["sqs"]]
+    # The AWS managed key needs no KMS permission.
+    assert variant == {"WriteOwnLogGroup", "StartWorkflow", "SendFailedInvocationRecords"}
 
 
 def test_bring_your_own_role_and_topic_create_neither(variant_plan: dict[str, Any]) -> None:
