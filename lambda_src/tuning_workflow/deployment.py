@@ -19,7 +19,7 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from tuning_workflow import aws, naming
-from tuning_workflow.events import invalid_result, optional_mapping, require, require_str
+from tuning_workflow.events import invalid_result, optional_mapping, require_present, require_str
 from tuning_workflow.exceptions import EndpointConfigNotFoundError, InvalidEventError
 from tuning_workflow.params import MlParameters, parse_ml_parameters
 from tuning_workflow.tuning import build_tags, without_nulls
@@ -98,9 +98,9 @@ def plan_deployment_from_event(
     event: Mapping[str, Any], *, sagemaker: Any = None, autoscaling: Any = None
 ) -> dict[str, Any]:
     """The plan for a deployer event; invalid input comes back as {"valid": false, ...}."""
-    execution_input = require(event, "input")
+    execution_input = require_present(event, "input")
     execution_arn = require_str(event, "executionArn")
-    ml_doc = require(event, "mlParameters")
+    ml_doc = require_present(event, "mlParameters")
     deployment = optional_mapping(event, "deployment")
     turn = Turn.from_event(optional_mapping(event, "turn"))
     problems = [("execution input", p) for p in validate_deployer_input(execution_input)]
@@ -108,7 +108,7 @@ def plan_deployment_from_event(
     if problems:
         return invalid_result(problems)
     ml = parse_ml_parameters(ml_doc)
-    run_id = execution_input.get("runId") or naming.run_id(execution_arn)
+    run_id = execution_input.get("runId") or naming.run_id(execution_arn)  # validated: an object
     return plan_deployment(
         ml,
         model_name=execution_input["modelName"],

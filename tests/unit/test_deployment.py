@@ -674,3 +674,11 @@ def test_an_in_progress_refusal_means_busy_even_if_the_endpoint_is_done_a_moment
         started = start_endpoint_deployment(update_plan(), sagemaker=sagemaker)
     # THEN this run waits for its turn and plans again
     assert started["action"] == "busy"
+
+
+@pytest.mark.parametrize("field", ["input", "mlParameters"])
+def test_a_null_document_in_the_deployer_event_is_invalid_input_not_a_crash(field):
+    event = {**load_event("plan_deployment"), field: None}
+    result = plan_deployment_from_event(event, sagemaker=object(), autoscaling=object())
+    assert result["valid"] is False
+    assert result["errors"][0]["path"] == "$"
