@@ -73,7 +73,7 @@ variable "sns_kms_key_arn" {
 }
 
 variable "data_bucket_names" {
-  description = "S3 buckets from which the workflow may read manifests given as manifestS3Uri."
+  description = "The deployment's S3 buckets: a manifest given as manifestS3Uri and every channel's S3Uri must name one of them (checked before any SageMaker call), and the roles may read only these."
   type        = list(string)
   default     = []
 }
