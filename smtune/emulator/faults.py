@@ -25,6 +25,10 @@ from xml.sax.saxutils import escape
 
 SERVICES = ("sagemaker", "lambda", "stepfunctions", "application-autoscaling", "s3", "sns")
 
+INTERNAL_ACCESS_KEY = "SMTUNEEMULATORSYNCPOLL"
+"""Signs Step Functions' own `.sync` polling (sfn_tasks): queued errors are for the workflow's
+calls, and a `.sync` task fails only when its job or child execution does."""
+
 
 @dataclass(frozen=True)
 class ErrorCode:
@@ -142,16 +146,21 @@ def _services_by_target_prefix() -> dict[str, str]:
     return prefixes
 
 
-_CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/(?P<service>[^/,\s]+)/aws4_request")
+_CREDENTIAL = re.compile(
+    r"Credential=(?P<key>[^/,\s]+)/\d{8}/[^/,\s]+/(?P<service>[^/,\s]+)/aws4_request"
+)
 
 
 def _service_of(environ: dict[str, Any]) -> str | None:
-    """The botocore service name a request is signed for, or the one its X-Amz-Target names."""
+    """The botocore service name a request is signed for, or the one its X-Amz-Target names;
+    None for Step Functions' own polling."""
     scope = environ.get("HTTP_AUTHORIZATION", "") or urllib.parse.unquote(
         environ.get("QUERY_STRING", "")
     )
     match = _CREDENTIAL.search(scope)
     if match:
+        if match["key"] == INTERNAL_ACCESS_KEY:
+            return None
         return _services_by_signing_name().get(match["service"])
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     return _services_by_target_prefix().get(target.split(".", 1)[0]) if target else None

@@ -65,8 +65,8 @@ def _patch_start_execution_task() -> None:
     the start response and the .sync/.sync:2 results are PascalCased as AWS returns them (.sync:2
     Output parsed JSON, .sync Output a string). A failed child fails the parent's task with
     States.TaskFailed and the child's description as cause (moto's resolver, now reachable).
-    Stopping the parent while its .sync/.sync:2 task waits stops the child, as AWS does (see
-    sfn_tasks.ChildExecutionResolver); moto leaves the child running.
+    Stopping the parent while its .sync/.sync:2 task waits stops the child, as AWS does; moto
+    leaves the child running. The child is followed by sfn_tasks.ChildExecutionResolver.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_sfn as module,
@@ -101,7 +101,7 @@ def _patch_start_execution_task() -> None:
     ) -> None:
         sfn_response_keys(response)
 
-    def knowing_the_child(build: Callable[..., Any]) -> Callable[..., Any]:
+    def following_the_child(sync2: bool) -> Callable[..., Any]:
         def build_resolver(
             self: Any,
             env: Any,
@@ -109,12 +109,9 @@ def _patch_start_execution_task() -> None:
             normalised_parameters: dict,
             state_credentials: Any,
         ) -> Any:
-            execution_arn = env.stack[-1]["ExecutionArn"]  # the StartExecution response
-            resolve = build(
-                self, env, resource_runtime_part, normalised_parameters, state_credentials
-            )
+            started = env.stack.pop()  # the StartExecution response
             return child_execution_resolver(
-                resolve, resource_runtime_part.region, state_credentials, execution_arn
+                env, self, resource_runtime_part.region, started["ExecutionArn"], sync2
             )
 
         return build_resolver
@@ -142,8 +139,8 @@ def _patch_start_execution_task() -> None:
 
     _replace(service, "_normalise_parameters", _normalise_parameters)
     _replace(service, "_normalise_response", _normalise_response)
-    _replace(service, "_build_sync_resolver", knowing_the_child(service._build_sync_resolver))
-    _replace(service, "_build_sync2_resolver", knowing_the_child(service._build_sync2_resolver))
+    _replace(service, "_build_sync_resolver", following_the_child(sync2=False))
+    _replace(service, "_build_sync2_resolver", following_the_child(sync2=True))
     _replace(service, "_eval_sync", _eval_sync)
 
 

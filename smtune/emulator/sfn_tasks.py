@@ -14,8 +14,16 @@ import functools
 import logging
 from typing import Any, Callable, Final
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.api import (
+    DescribeExecutionOutput,
+    ExecutionStatus,
+    HistoryEventType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
 )
@@ -29,6 +37,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
@@ -38,6 +47,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.utilities.collections import select_from_typed_dict
+
+from . import faults
 
 LOG = logging.getLogger(__name__)
 
@@ -93,6 +105,28 @@ def sdk_error_name(service_label: str, boto_service: str, code: str, fallback: s
         name = code if code.endswith("Exception") else f"{code}Exception"
         return f"{service_label}.{name}"
     return f"{service_label}.{fallback}"
+
+
+def sync_poller_client(service: str, region: str) -> Any:
+    """A client for Step Functions' own `.sync` polling (Describe, and Stop on abort).
+
+    Made as moto's engine makes its clients (the emulator's port, no retries) but signed with
+    faults.INTERNAL_ACCESS_KEY: queued API errors are for the workflow's own calls, and a `.sync`
+    task fails when its job or child execution fails, not when a status check does.
+    """
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=f"http://localhost:{moto_server_port()}",
+        aws_access_key_id=faults.INTERNAL_ACCESS_KEY,
+        aws_secret_access_key="sk",
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        ),
+    )
 
 
 def _request_id(error: ClientError) -> str:
@@ -244,11 +278,7 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
     ) -> Callable[[], Any]:
         env.stack.pop()  # the Create response; the job is followed by name
         name_key, describe, status_key, stop = _SYNC_JOBS[self.resource.api_action.lower()]
-        client = boto_client_for(
-            service="sagemaker",
-            region=resource_runtime_part.region,
-            state_credentials=state_credentials,
-        )
+        client = sync_poller_client("sagemaker", resource_runtime_part.region)
         return _JobResolver(
             env, self, client, normalised_parameters[name_key], describe, status_key, stop
         )
@@ -307,7 +337,9 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
 
 
 class ChildExecutionResolver:
-    """A `.sync`/`.sync:2` startExecution resolver that knows its child execution.
+    """Follows the child execution of a `.sync`/`.sync:2` startExecution task, as moto's resolver
+    does (the result is the child's description; a child that did not succeed fails the task with
+    States.TaskFailed), and stops the child when the task is aborted.
 
     An aborted `.sync` task makes Step Functions try to cancel what it waits for: "if a Step
     Functions `states:startExecution.sync` task is aborted, it will call the Step Functions
@@ -318,21 +350,40 @@ class ChildExecutionResolver:
     (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html).
     """
 
-    def __init__(self, resolve: Callable[[], Any], client: Any, execution_arn: str) -> None:
-        self._resolve = resolve
+    def __init__(self, env: Any, task: Any, client: Any, execution_arn: str, sync2: bool) -> None:
+        self._env = env
+        self._task = task
         self._client = client
+        self._sync2 = sync2
         self.execution_arn = execution_arn
         self.finished = False
 
     def __call__(self) -> Any:
-        try:
-            result = self._resolve()
-        except BaseException:
-            self.finished = True
-            raise
-        if result is not None:
-            self.finished = True
-        return result
+        described = self._client.describe_execution(executionArn=self.execution_arn)
+        output = select_from_typed_dict(DescribeExecutionOutput, described)
+        if output["status"] == ExecutionStatus.RUNNING:
+            return None
+        self.finished = True
+        if self._sync2:  # Input and Output as JSON
+            self._task._sync2_api_output_of(typ=DescribeExecutionOutput, value=output)
+        self._task._normalise_response(response=output, service_action_name="describe_execution")
+        if output["Status"] == ExecutionStatus.SUCCEEDED:
+            return output
+        raise FailureEventException(
+            FailureEvent(
+                env=self._env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(
+                        resource=self._task._get_sfn_resource(),
+                        resourceType=self._task._get_sfn_resource_type(),
+                        error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                        cause=to_json_str(output),
+                    )
+                ),
+            )
+        )
 
     def stop_child(self) -> None:
         """Stop the child execution unless the task already saw it end."""
@@ -345,12 +396,10 @@ class ChildExecutionResolver:
 
 
 def child_execution_resolver(
-    resolve: Callable[[], Any], region: str, state_credentials: Any, execution_arn: str
+    env: Any, task: Any, region: str, execution_arn: str, sync2: bool
 ) -> ChildExecutionResolver:
-    client = boto_client_for(
-        service="stepfunctions", region=region, state_credentials=state_credentials
-    )
-    return ChildExecutionResolver(resolve, client, execution_arn)
+    client = sync_poller_client("stepfunctions", region)
+    return ChildExecutionResolver(env, task, client, execution_arn, sync2)
 
 
 def sfn_request_keys(parameters: dict[str, Any]) -> None:

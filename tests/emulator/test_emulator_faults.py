@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable
@@ -13,6 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.emulator.test_emulator_sagemaker import TUNE_SYNC, tuning_request
 from tests.support.emulator import caught, output_of, task, zip_of
 
 pytestmark = pytest.mark.emulator
@@ -284,6 +286,59 @@ def test_lambda_invoke_task_sees_too_many_requests(emulator, run_state_machine, 
         "AWSLambda",
         "429",
     )
+
+
+def test_sync_polling_is_not_the_workflows_call(emulator, once, aws, role_arn):
+    # GIVEN errors queued for the Describe calls that .sync tasks poll with
+    sfn = aws("stepfunctions")
+    emulator.set_progression(2)
+    child = sfn.create_state_machine(
+        name="child",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=role_arn,
+    )["stateMachineArn"]
+    definition = {
+        "StartAt": "Tune",
+        "States": {
+            "Tune": {
+                "Type": "Task",
+                "Resource": TUNE_SYNC,
+                "Parameters": tuning_request(),
+                "ResultPath": None,
+                "Next": "Child",
+            },
+            "Child": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child},
+                "End": True,
+            },
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="parent", definition=json.dumps(definition), roleArn=role_arn
+    )["stateMachineArn"]
+    emulator.queue_api_error("sagemaker", "DescribeHyperParameterTuningJob", "ThrottlingException")
+    emulator.queue_api_error("stepfunctions", "DescribeExecution", "ThrottlingException")
+
+    # WHEN .sync tasks poll their job and their child (the test watches with ListExecutions)
+    sfn.start_execution(stateMachineArn=machine, input="{}")
+    deadline = time.monotonic() + 30
+    while (status := sfn.list_executions(stateMachineArn=machine)["executions"][0]["status"]) == (
+        "RUNNING"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    # THEN Step Functions' own polling did not take the errors: the run succeeded, and they wait
+    # for the workflow's own calls
+    assert status == "SUCCEEDED"
+    assert [e["operation"] for e in emulator.control_state()["apiErrors"]] == [
+        "DescribeHyperParameterTuningJob",
+        "DescribeExecution",
+    ]
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        once("sagemaker").describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune")
 
 
 # The control route -------------------------------------------------------------------------------
