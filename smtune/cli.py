@@ -35,6 +35,7 @@ from smtune.history import ExecutionLoader
 from smtune.report import best_job_name, render_report
 from smtune.resources import load_tuning_run
 from smtune.snapshot import SnapshotReader
+from smtune.stop import RunStopper
 from smtune.watch import watch
 
 STATE_MACHINE_ENV = "SMTUNE_STATE_MACHINE_ARN"
@@ -43,7 +44,8 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<ke
 EXIT_CODES = """exit codes:
   0  success (watch: the execution SUCCEEDED; validate: every file is valid)
   1  validate: a file is invalid; start: the manifest is invalid; watch: the execution FAILED
-  2  usage error, unreadable input, or an AWS error (one line on stderr says which)
+  2  usage error, unreadable input, or an AWS error (one line on stderr says which;
+     stop: one line per resource it could not stop, after stopping the others)
   3  watch: the execution TIMED_OUT
   4  watch: the execution was ABORTED
   5  watch: --timeout passed while the execution was still running"""
@@ -249,6 +251,25 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_stop(args: argparse.Namespace) -> int:
+    execution = parse_execution_arn(args.execution_arn)
+    aws = _aws(args, execution.region)
+    stopper = RunStopper(
+        aws.client("stepfunctions"), aws.client("sagemaker"), error=args.error, cause=args.cause
+    )
+    outcomes = stopper.stop(execution.arn)
+    failed = [outcome for outcome in outcomes if outcome.outcome == "failed"]
+    if args.json:
+        _print_json([outcome.as_dict() for outcome in outcomes])
+    else:
+        for outcome in outcomes:
+            if outcome.outcome != "failed":
+                print(outcome.text())
+    for outcome in failed:
+        print(f"smtune: error: {outcome.text()}", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() == ".png":
         raise CliError("--output: the report is an HTML page; name the file *.html")
@@ -335,8 +356,8 @@ def _add_aws_options(parser: argparse.ArgumentParser, in_subcommand: bool) -> No
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtune",
-        description="Drive the SageMaker tuning workflow: check inputs, start and follow runs, "
-        "picture a tuning job, draw the state machines.",
+        description="Drive the SageMaker tuning workflow: check inputs, start, follow and stop "
+        "runs, picture a tuning job, draw the state machines.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -462,6 +483,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("execution_arn", metavar="EXECUTION_ARN")
     sub.add_argument("--json", action="store_true", help="print the history as JSON")
+
+    sub = command(
+        "stop",
+        cmd_stop,
+        "Stop a run: its running child executions and their tuning jobs first, then the "
+        "execution itself; print one line per resource.",
+    )
+    sub.add_argument("execution_arn", metavar="EXECUTION_ARN")
+    sub.add_argument(
+        "--error", metavar="CODE", help="error code recorded on each stopped execution"
+    )
+    sub.add_argument(
+        "--cause", metavar="TEXT", help="explanation recorded on each stopped execution"
+    )
+    sub.add_argument("--json", action="store_true", help="print what was done as a JSON list")
 
     sub = command(
         "report", cmd_report, "Write an HTML page picturing a tuning job and its training jobs."

@@ -4,6 +4,9 @@ The server is moto as released (no emulation layer): state machines made of Pass
 and Task states whose histories have the shapes `watch` and `status` read, SageMaker tuning and
 training jobs created directly, and Lambda functions whose handler echoes its event (so a
 Lambda task returns the payload it was given, with or without the emulation layer).
+
+`emulator_url` is the project's emulator instead, in a separate process (`python -m
+smtune.emulator`, as `make demo` runs it), so its patches never touch the plain moto server.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import io
 import json
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -87,6 +93,30 @@ def moto_url() -> Iterator[str]:
         os.environ.pop("MOTO_PORT", None)
     else:
         os.environ["MOTO_PORT"] = saved
+
+
+@pytest.fixture(scope="module")
+def emulator_url() -> Iterator[str]:
+    """The project's emulator, one process per test module."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smtune.emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip() if process.stdout else ""
+        if not url.startswith("http://"):
+            process.kill()
+            raise AssertionError(f"the emulator did not start: {process.communicate()[1]}")
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @dataclass

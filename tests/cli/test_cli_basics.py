@@ -11,7 +11,17 @@ import pytest
 # One worker runs all CLI tests in a row: the moto server they share lives in its process.
 pytestmark = pytest.mark.xdist_group("cli")
 
-COMMANDS = ["validate", "init-params", "start", "watch", "status", "history", "report", "graph"]
+COMMANDS = [
+    "validate",
+    "init-params",
+    "start",
+    "watch",
+    "status",
+    "history",
+    "stop",
+    "report",
+    "graph",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

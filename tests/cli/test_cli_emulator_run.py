@@ -2,56 +2,26 @@
 startExecution.sync:2, the first tunes (`createHyperParameterTuningJob.sync`, real training jobs
 with differing objective values), the second deploys an endpoint and waits for it.
 
-The emulator runs as a separate process (`python -m smtune.emulator`), as `make demo` runs it,
-so its patches never touch the plain moto server of the other CLI tests.
+The emulator runs as a separate process (the `emulator_url` fixture), so its patches never touch
+the plain moto server of the other CLI tests.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from tests.support.emulator import control
 
 # One worker runs all CLI tests in a row: the moto server they share lives in its process.
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("cli")]
 
 LINE = re.compile(r"^\[ *\d+:\d\d\] ")
-
-
-@pytest.fixture(scope="module")
-def emulator_url() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smtune.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().strip() if process.stdout else ""
-        if not url.startswith("http://"):
-            process.kill()
-            raise AssertionError(f"the emulator did not start: {process.communicate()[1]}")
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def control(url: str, route: str, body: dict[str, Any]) -> None:
-    requests.post(f"{url}/smtune-emulator/{route}", json=body, timeout=10).raise_for_status()
 
 
 def workflow(aws, suffix: str, tuning_request) -> str:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import requests
+
 from smtune.emulator import patches
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -71,3 +73,10 @@ def moto_as_released() -> Iterator[None]:
         yield
     finally:
         patches.apply()
+
+
+def control(url: str, route: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST to an emulator's control route (`url` is its endpoint URL); its answer."""
+    response = requests.post(f"{url}/smtune-emulator/{route}", json=body, timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
