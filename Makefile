@@ -58,8 +58,10 @@ test-lane-python:
 	@set -e; for suite in $(SUITES_PYTHON); do \
 	  echo "== $$suite"; $(PYTEST) --junitxml=$(RESULTS)/$$(basename $$suite).xml $$suite; done
 
+# The fault-injection runs (tests/faults) follow the Terraform suite in its lane.
 test-lane-terraform:
-	@echo "== tests/terraform"; $(PYTEST) --junitxml=$(RESULTS)/terraform.xml tests/terraform
+	@set -e; echo "== tests/terraform"; $(PYTEST) --junitxml=$(RESULTS)/terraform.xml tests/terraform; \
+	  echo "== tests/faults"; $(PYTEST) --junitxml=$(RESULTS)/faults.xml tests/faults
 
 test-fast: setup ## the unit tests only (no Terraform, no emulator)
 	$(PYTEST) tests/unit tests/tools
@@ -82,9 +84,16 @@ lambda-check: setup ## fail if a committed Lambda package differs from a fresh b
 	$(PY) lambda_src/build.py --arch x86_64 --check
 	$(PY) lambda_src/build.py --arch arm64 --check
 
-checkov: $(CHECKOV) ## static security checks of the Terraform (the test suite runs them too)
+# PLAN=plan.json (terraform show -json of a saved plan) scans that plan instead; the skips and
+# their reasons are read from this repository's .tf files.
+checkov: $(CHECKOV) ## static security checks of the Terraform, or of PLAN=plan.json (the test suite runs both)
+ifdef PLAN
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -f $(PLAN) --framework terraform_plan --quiet --compact --skip-download \
+	  --repo-root-for-plan-enrichment $(CURDIR)
+else
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d . --framework terraform --quiet --compact --skip-download \
 	  --skip-path .toolchain --skip-path .venv
+endif
 
 clean: ## remove the virtual environment, the toolchain and demo state
 	rm -rf $(VENV) $(TOOLCHAIN) .demo .pytest_cache $(RESULTS)

@@ -47,6 +47,7 @@ module "parameters" {
   manifest_bucket_name       = var.s3_bucket
   manifest_prefix            = var.manifest_prefix
   state_machine_arn          = module.workflow.state_machine_arn
+  failure_queue_kms_key_arn  = var.kms_key_arns.sqs
 
   lambda_package_path = local.common_settings.lambda_package_path
   lambda_runtime      = local.common_settings.lambda_runtime

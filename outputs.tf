@@ -53,6 +53,16 @@ output "manifest_trigger_lambda_arn" {
   value       = module.parameters.manifest_trigger_lambda_arn
 }
 
+output "manifest_trigger_failure_queue_url" {
+  description = "URL of the SQS queue where an upload that could not start a run ends up: Lambda's invocation record (requestPayload is the S3 event, with the manifest's bucket and key), kept 14 days (null when enable_manifest_trigger is false)."
+  value       = module.parameters.manifest_trigger_failure_queue_url
+}
+
+output "manifest_trigger_failure_queue_arn" {
+  description = "ARN of the manifest trigger's failure queue, for alarms or subscriptions (null when enable_manifest_trigger is false)."
+  value       = module.parameters.manifest_trigger_failure_queue_arn
+}
+
 # ---------------------------------------------------------------------------------------------
 # Parameters, notifications, SageMaker
 # ---------------------------------------------------------------------------------------------

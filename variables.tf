@@ -154,13 +154,14 @@ variable "sns_topic_arn" {
 # ---------------------------------------------------------------------------------------------
 
 variable "kms_key_arns" {
-  description = "KMS key ARNs, each optional (null: the service's default encryption): training_volume (training instances' volumes), training_output (model artifacts), endpoint (endpoint instances' volumes), logs (every log group; its key policy must allow CloudWatch Logs), sns (the created topic; null uses the AWS managed key alias/aws/sns). The roles get the KMS permissions these keys need."
+  description = "KMS key ARNs, each optional (null: the service's default encryption): training_volume (training instances' volumes), training_output (model artifacts), endpoint (endpoint instances' volumes), logs (every log group; its key policy must allow CloudWatch Logs; null: CloudWatch Logs' own encryption at rest), sns (the created topic; null uses the AWS managed key alias/aws/sns), sqs (the manifest trigger's failure queue; null uses the AWS managed key alias/aws/sqs). The roles get the KMS permissions these keys need."
   type = object({
     training_volume = optional(string)
     training_output = optional(string)
     endpoint        = optional(string)
     logs            = optional(string)
     sns             = optional(string)
+    sqs             = optional(string)
   })
   default = {}
 

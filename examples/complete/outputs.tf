@@ -32,3 +32,8 @@ output "manifest_trigger_lambda_arn" {
   description = "Function that starts a run from an uploaded manifest (null when the trigger is off)."
   value       = module.sagemaker_tuner.manifest_trigger_lambda_arn
 }
+
+output "manifest_trigger_failure_queue_url" {
+  description = "Queue of the uploads that could not start a run, as Lambda's invocation records (null when the trigger is off)."
+  value       = module.sagemaker_tuner.manifest_trigger_failure_queue_url
+}

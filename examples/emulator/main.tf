@@ -30,6 +30,7 @@ provider "aws" {
     s3                     = var.endpoint_url
     sagemaker              = var.endpoint_url
     sns                    = var.endpoint_url
+    sqs                    = var.endpoint_url
     ssm                    = var.endpoint_url
     stepfunctions          = var.endpoint_url
     sts                    = var.endpoint_url

@@ -33,6 +33,11 @@ output "manifest_trigger_lambda_arn" {
   value       = module.sagemaker_tuner.manifest_trigger_lambda_arn
 }
 
+output "manifest_trigger_failure_queue_url" {
+  description = "Queue of the uploads that could not start a run, as Lambda's invocation records (null when the trigger is off)."
+  value       = module.sagemaker_tuner.manifest_trigger_failure_queue_url
+}
+
 output "s3_bucket" {
   description = "Name of the data bucket created in the emulator."
   value       = aws_s3_bucket.data.bucket

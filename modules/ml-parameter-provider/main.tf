@@ -1,9 +1,13 @@
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
+  # The region data source's id is the region name (its `name` attribute is deprecated in
+  # provider 6).
+  region = data.aws_region.current.id
 
   # ---------------------------------------------------------------------------------------------
   # One parameter per leaf. Objects are walked four levels deep (deep enough for every documented
@@ -77,7 +81,66 @@ resource "aws_ssm_parameter" "this" {
 
 # ---------------------------------------------------------------------------------------------
 # Manifest trigger: an upload of <prefix>*.json starts the workflow with {"manifestS3Uri": ...}.
+# S3 invokes the function asynchronously; an invocation that still fails after Lambda's retries
+# goes, as Lambda's invocation record (requestPayload = the S3 event: bucket and key), to the
+# failure queue, where it stays 14 days.
 # ---------------------------------------------------------------------------------------------
+
+locals {
+  failure_queue_name = "${var.name_prefix}-start-from-manifest-failures"
+  # Built from the name, so that plans show the queue in the function's policy, its event
+  # invoke config and the outputs. The URL is SQS's documented form
+  # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html).
+  failure_queue_arn = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.failure_queue_name}"
+  failure_queue_url = "https://sqs.${local.region}.${data.aws_partition.current.dns_suffix}/${local.account_id}/${local.failure_queue_name}"
+
+  # Lambda sends the record with the function's role
+  # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html); with a
+  # customer managed key the role also needs the key
+  # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+  failure_queue_statements = concat(
+    [
+      {
+        sid       = "SendFailedInvocationRecords"
+        actions   = ["sqs:SendMessage"]
+        resources = [local.failure_queue_arn]
+      },
+    ],
+    var.failure_queue_kms_key_arn == null ? [] : [
+      {
+        sid       = "EncryptFailedInvocationRecords"
+        actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        resources = [var.failure_queue_kms_key_arn]
+      },
+    ],
+  )
+}
+
+resource "aws_sqs_queue" "manifest_trigger_failures" {
+  count = var.enable_manifest_trigger ? 1 : 0
+
+  name                      = local.failure_queue_name
+  message_retention_seconds = 1209600 # 14 days, the most SQS keeps a message
+  # The AWS managed key alias/aws/sqs needs no key policy and no KMS permission for the sender.
+  kms_master_key_id = coalesce(var.failure_queue_kms_key_arn, "alias/aws/sqs")
+  tags              = var.tags
+}
+
+resource "aws_lambda_function_event_invoke_config" "manifest_trigger" {
+  count = var.enable_manifest_trigger ? 1 : 0
+
+  function_name                = module.manifest_trigger[0].function_name
+  maximum_retry_attempts       = var.trigger_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.trigger_maximum_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = local.failure_queue_arn
+    }
+  }
+
+  depends_on = [aws_sqs_queue.manifest_trigger_failures]
+}
 
 module "manifest_trigger" {
   source = "../lambda-function"
@@ -98,13 +161,16 @@ module "manifest_trigger" {
     MANIFEST_PREFIX   = var.manifest_prefix
   }
 
-  policy_statements = [
-    {
-      sid       = "StartWorkflow"
-      actions   = ["states:StartExecution"]
-      resources = [coalesce(var.state_machine_arn, "-")]
-    },
-  ]
+  policy_statements = concat(
+    [
+      {
+        sid       = "StartWorkflow"
+        actions   = ["states:StartExecution"]
+        resources = [coalesce(var.state_machine_arn, "-")]
+      },
+    ],
+    local.failure_queue_statements,
+  )
 }
 
 resource "aws_lambda_permission" "manifest_trigger" {

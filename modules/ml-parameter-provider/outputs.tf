@@ -27,3 +27,15 @@ output "manifest_trigger_log_group_name" {
   description = "CloudWatch Logs log group of the trigger function (null when the trigger is off)."
   value       = var.enable_manifest_trigger ? module.manifest_trigger[0].log_group_name : null
 }
+
+output "manifest_trigger_failure_queue_url" {
+  description = "URL of the SQS queue that keeps, for 14 days, the invocation record of every trigger invocation that failed after Lambda's retries (null when the trigger is off)."
+  value       = var.enable_manifest_trigger ? local.failure_queue_url : null
+  depends_on  = [aws_sqs_queue.manifest_trigger_failures]
+}
+
+output "manifest_trigger_failure_queue_arn" {
+  description = "ARN of the trigger's failure queue (null when the trigger is off)."
+  value       = var.enable_manifest_trigger ? local.failure_queue_arn : null
+  depends_on  = [aws_sqs_queue.manifest_trigger_failures]
+}

@@ -97,6 +97,34 @@ variable "state_machine_arn" {
   }
 }
 
+variable "trigger_maximum_retry_attempts" {
+  description = "How many times Lambda retries a failed invocation of the trigger (0-2) before it sends the invocation record to the failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.trigger_maximum_retry_attempts)
+    error_message = "The trigger_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "trigger_maximum_event_age_seconds" {
+  description = "How long Lambda keeps an S3 event for the trigger (60-21600 seconds) while it waits to run or retry it; an older event goes to the failure queue."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.trigger_maximum_event_age_seconds >= 60 && var.trigger_maximum_event_age_seconds <= 21600
+    error_message = "The trigger_maximum_event_age_seconds must be between 60 and 21600."
+  }
+}
+
+variable "failure_queue_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the trigger's failure queue, or null for the AWS managed key alias/aws/sqs. The trigger's role gets kms:GenerateDataKey and kms:Decrypt on it."
+  type        = string
+  default     = null
+}
+
 # ---------------------------------------------------------------------------------------------
 # Trigger function
 # ---------------------------------------------------------------------------------------------

@@ -121,6 +121,7 @@ resource "aws_iam_role_policy" "this" {
 
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_338:Retention is the caller's choice (log_retention_days); one year is not a sensible default for execution logs.
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with its own keys; a customer managed key (logs_kms_key_arn) is the caller's choice, at $1 a month per key and with a key policy for logs.<region>.amazonaws.com. Execution data is not logged by default.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn

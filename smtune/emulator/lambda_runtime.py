@@ -169,9 +169,10 @@ class LambdaRuntime:
         )
         return env
 
-    def invoke(self, function: Any, event: bytes) -> Invocation:
-        """Run the handler of a moto `LambdaFunction` with `event` (JSON bytes)."""
-        request_id = str(uuid.uuid4())
+    def invoke(self, function: Any, event: bytes, request_id: str | None = None) -> Invocation:
+        """Run the handler of a moto `LambdaFunction` with `event` (JSON bytes); the retries of
+        an asynchronous invocation pass its request ID."""
+        request_id = request_id or str(uuid.uuid4())
         unsupported = _unsupported_reason(function)
         if unsupported:
             return _error_invocation(request_id, "Runtime.InvalidEntrypoint", unsupported)

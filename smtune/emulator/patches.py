@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import json
 import threading
 import uuid
 from importlib import metadata
 from typing import Any, Callable
 
+from . import lambda_async
 from .lambda_runtime import Invocation, LambdaRuntime
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
@@ -310,6 +312,33 @@ def _save_log(function: Any, invocation: Invocation) -> None:
     function.save_logs(text)
 
 
+def _queue_event(runtime: LambdaRuntime, function: Any, event: bytes) -> str:
+    """Invoke asynchronously (InvocationType Event, an S3 notification): retries and
+    destinations as lambda_async describes. Returns the request ID."""
+    from moto.awslambda.utils import get_backend
+
+    def run(request_id: str) -> Invocation:
+        invocation = runtime.invoke(function, event, request_id)
+        _save_log(function, invocation)
+        return invocation
+
+    def is_live() -> bool:
+        # Nothing runs once the emulator stopped or reset, or the function was deleted.
+        if _lambda_runtime is not runtime:
+            return False
+        try:
+            backend = get_backend(function.account_id, function.region)
+            return backend.get_function(function.function_arn) is function
+        except Exception:
+            return False
+
+    def log(text: str) -> None:
+        function.logs_backend.ensure_log_group(function.logs_group_name)
+        function.save_logs(text)
+
+    return lambda_async.AsyncInvocation(function, event, run, is_live, log).start()
+
+
 def _patch_lambda_invoke() -> None:
     """moto runs Lambda code only in Docker; without it the simple backend echoes the payload
     back and S3 notifications to a Lambda do nothing. Here every invocation (API, Step
@@ -333,12 +362,7 @@ def _patch_lambda_invoke() -> None:
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
-            worker = threading.Thread(
-                target=lambda: _save_log(self, runtime.invoke(self, event)),
-                name=f"lambda-event-{self.function_name}",
-                daemon=True,
-            )
-            worker.start()
+            _queue_event(runtime, self, event)
             return b""
         invocation = runtime.invoke(self, event)
         _save_log(self, invocation)
@@ -365,6 +389,51 @@ def _patch_lambda_invoke() -> None:
 
     _replace(LambdaFunction, "invoke", invoke)
     _replace(LambdaSimpleBackend, "invoke", simple_invoke)
+
+
+def _patch_lambda_async_sources() -> None:
+    """moto invokes a function from an S3 notification synchronously inside PutObject, and
+    ignores the event invoke config. S3 invokes functions asynchronously
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): the notification is
+    queued like an InvocationType Event call, with retries and the on-failure destination.
+    moto's PutFunctionEventInvokeConfig appends a config and Get answers the first one; AWS's
+    Put replaces the config and Update changes only the fields it is given
+    (https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html,
+    https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionEventInvokeConfig.html).
+    """
+    import moto.s3.notifications as s3_notifications
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend
+    from moto.awslambda.utils import get_backend
+
+    original_invoke_from_s3 = s3_notifications._invoke_awslambda
+
+    def invoke_from_s3(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        runtime = _lambda_runtime
+        if runtime is None:
+            original_invoke_from_s3(account_id, event_body, fn_arn, region_name)
+            return
+        try:
+            function = get_backend(account_id, region_name).get_function(fn_arn)
+        except Exception:
+            # A missing function does not fail the upload: S3 delivers asynchronously.
+            return
+        _queue_event(runtime, function, json.dumps(event_body).encode("utf-8"))
+
+    def put_config(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        function = self.get_function(function_name)
+        event_config = EventInvokeConfig(function.function_arn, function.last_modified, config)
+        function.event_invoke_config = [event_config]
+        return event_config.response()
+
+    def update_config(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        function = self.get_function(function_name)
+        current = lambda_async.event_invoke_config(function)
+        return put_config(self, function_name, {**current, **config})
+
+    _replace(s3_notifications, "_invoke_awslambda", invoke_from_s3)
+    _replace(LambdaBackend, "put_function_event_invoke_config", put_config)
+    _replace(LambdaBackend, "update_function_event_invoke_config", update_config)
 
 
 # 4. SageMaker task integration -----------------------------------------------------------------
@@ -587,6 +656,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_aws_sdk_services,
     _patch_aws_sdk_errors_and_results,
     _patch_lambda_invoke,
+    _patch_lambda_async_sources,
     _patch_sagemaker_task,
     _patch_sagemaker_tuning,
     _patch_sagemaker_endpoints,

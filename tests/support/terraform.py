@@ -37,7 +37,7 @@ TEST_RUNTIME = "python3.8"
 KMS_KEYS = {
     name: f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{index:08d}-0000-0000-0000-000000000000"
     for index, name in enumerate(
-        ["training_volume", "training_output", "endpoint", "logs", "sns"], start=1
+        ["training_volume", "training_output", "endpoint", "logs", "sns", "sqs"], start=1
     )
 }
 
@@ -59,6 +59,7 @@ PROVIDER_ENDPOINTS = (
     "s3",
     "sagemaker",
     "sns",
+    "sqs",
     "ssm",
     "stepfunctions",
     "sts",

@@ -217,6 +217,44 @@ def full_plan(
 
 
 @pytest.fixture(scope="session")
+def default_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_dir: Callable[..., TerraformDir],
+    moto_endpoint: str,
+) -> dict[str, Any]:
+    """The default configuration: the required inputs only, with the bundled package and a
+    runtime that provider 3.39 accepts."""
+    inputs = {
+        "s3_bucket": "sagemaker-tuner-demo",
+        "ml_parameters_file": str(PARAMS_DIR / "ml-parameters.json"),
+        "hyperparameters_file": str(PARAMS_DIR / "hyperparameters.json"),
+        "lambda_runtime": TEST_RUNTIME,
+    }
+    return _plan_root("default-plan", inputs, tmp_path_factory, terraform_dir, moto_endpoint)
+
+
+@pytest.fixture(scope="session")
+def all_options_plan(
+    full_scenario: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_dir: Callable[..., TerraformDir],
+    moto_endpoint: str,
+) -> dict[str, Any]:
+    """Every optional feature on: the full scenario (KMS keys, manifest trigger with its bucket
+    notification, extra buckets, tags; the seed's VPC settings) plus X-Ray tracing and
+    execution logging with data."""
+    inputs = {
+        **full_scenario["inputs"],
+        "name_prefix": "tfplan-all",
+        "parameter_store_path": "/tfplan-all",
+        "enable_xray_tracing": True,
+        "log_level": "ALL",
+        "log_include_execution_data": True,
+    }
+    return _plan_root("all-options-plan", inputs, tmp_path_factory, terraform_dir, moto_endpoint)
+
+
+@pytest.fixture(scope="session")
 def variant_plan(
     variant_scenario: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,

@@ -143,6 +143,29 @@ def test_manifest_uploads_invoke_the_trigger(
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
 
 
+def test_failed_trigger_invocations_go_to_the_failure_queue_output(
+    deployment: dict[str, Any], aws: Callable[[str], Any]
+) -> None:
+    outputs = deployment["outputs"]
+    sqs = aws("sqs")
+
+    config = aws("lambda").get_function_event_invoke_config(
+        FunctionName=outputs["manifest_trigger_lambda_arn"]
+    )
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["manifest_trigger_failure_queue_url"], AttributeNames=["All"]
+    )["Attributes"]
+
+    assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (2, 3600)
+    assert (
+        config["DestinationConfig"]["OnFailure"]["Destination"]
+        == (outputs["manifest_trigger_failure_queue_arn"])
+    )
+    assert attributes["QueueArn"] == outputs["manifest_trigger_failure_queue_arn"]
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert attributes["KmsMasterKeyId"] == "alias/aws/sqs"
+
+
 def test_the_aws_cli_starts_a_run_with_the_state_machine_output(
     deployment: dict[str, Any], moto_endpoint: str, aws: Callable[[str], Any]
 ) -> None:
@@ -203,6 +226,7 @@ def test_destroy_leaves_nothing_behind(
         for g in aws("logs").describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]
     ]
     topics = [t["TopicArn"] for t in aws("sns").list_topics()["Topics"]]
+    queues = aws("sqs").list_queues(QueueNamePrefix=f"{PREFIX}-").get("QueueUrls", [])
     notification = aws("s3").get_bucket_notification_configuration(Bucket=BUCKET)
 
     assert [r for r in roles if r.startswith(f"{PREFIX}-")] == []
@@ -211,4 +235,5 @@ def test_destroy_leaves_nothing_behind(
     assert parameters == []
     assert log_groups == []
     assert [t for t in topics if f":{PREFIX}-" in t] == []
+    assert queues == []
     assert "LambdaFunctionConfigurations" not in notification

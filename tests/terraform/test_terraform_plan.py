@@ -672,21 +672,21 @@ def test_failed_trigger_invocations_go_to_an_encrypted_queue_kept_14_days(
 ) -> None:
     (queue,) = planned_resources(full_plan, "aws_sqs_queue")
     (config,) = planned_resources(full_plan, "aws_lambda_function_event_invoke_config")
-    (change,) = [
-        c["change"]
-        for c in full_plan["resource_changes"]
-        if c["type"] == "aws_lambda_function_event_invoke_config"
-    ]
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:tfplan-full-start-from-manifest-failures"
 
     assert queue["name"] == "tfplan-full-start-from-manifest-failures"
     assert queue["message_retention_seconds"] == 14 * 24 * 3600
     assert queue["kms_master_key_id"] == KMS_KEYS["sqs"]
     assert config["function_name"] == "tfplan-full-start-from-manifest"
     assert (config["maximum_retry_attempts"], config["maximum_event_age_in_seconds"]) == (2, 3600)
-    # The destination is the queue's ARN, known once the queue exists.
-    (destinations,) = change["after_unknown"]["destination_config"]
-    assert destinations["on_failure"] == [{"destination": True}]
-    assert not destinations.get("on_success")
+    (destinations,) = config["destination_config"]
+    assert destinations["on_failure"] == [{"destination": queue_arn}]
+    assert not destinations["on_success"]
+    outputs = full_plan["planned_values"]["outputs"]["module"]["value"]
+    assert outputs["manifest_trigger_failure_queue_arn"] == queue_arn
+    assert outputs["manifest_trigger_failure_queue_url"] == (
+        f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/tfplan-full-start-from-manifest-failures"
+    )
     # Without a key the AWS managed key encrypts it; without the trigger there is no queue.
     (variant_queue,) = planned_resources(variant_plan, "aws_sqs_queue")
     assert variant_queue["kms_master_key_id"] == "alias/aws/sqs"
