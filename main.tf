@@ -22,6 +22,24 @@ locals {
 
   data_bucket_names = distinct(concat([var.s3_bucket], var.additional_s3_bucket_names))
 
+  # The waits of each retry of a refused SageMaker call, doubling up to the maximum (index =
+  # attempt). Throttling waits a random time up to the delay (at least 2 s: Step Functions'
+  # States.MathRandom needs a range).
+  sagemaker_retry_schedule = {
+    attempts = var.sagemaker_retry.max_attempts
+    throttle_delays = [
+      for attempt in range(max(var.sagemaker_retry.max_attempts, 1)) :
+      floor(min(var.sagemaker_retry.throttle_max_seconds, var.sagemaker_retry.throttle_base_seconds * pow(2, attempt)))
+    ]
+    quota_delays = [
+      for attempt in range(max(var.sagemaker_retry.max_attempts, 1)) :
+      floor(min(var.sagemaker_retry.quota_max_seconds, var.sagemaker_retry.quota_base_seconds * pow(2, attempt)))
+    ]
+    quota_jitter = floor(var.sagemaker_retry.quota_base_seconds)
+  }
+
+  lambda_log_groups = "/aws/lambda/${var.name_prefix}-*"
+
   common_settings = {
     lambda_package_path        = local.lambda_package_path
     lambda_runtime             = var.lambda_runtime
@@ -59,17 +77,38 @@ module "parameters" {
   depends_on = [data.aws_partition.current]
 }
 
+# Every state machine's failure path: the caught error as a readable name, cause and alert text.
+module "describe_failure" {
+  source = "./modules/lambda-function"
+
+  function_name       = "${var.name_prefix}-describe-failure"
+  description         = "Turns a caught error into a readable error name, cause and alert text, escaped."
+  handler             = "tuning_workflow.handlers.describe_failure"
+  package_path        = local.common_settings.lambda_package_path
+  runtime             = local.common_settings.lambda_runtime
+  log_retention_days  = local.common_settings.log_retention_days
+  logs_kms_key_arn    = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing = local.common_settings.enable_xray_tracing
+  tags                = local.tags
+  # It reads only its event: no permissions beyond its own log group.
+
+  depends_on = [data.aws_partition.current]
+}
+
 module "tuner" {
   source = "./modules/model-tuner"
 
-  name_prefix                  = var.name_prefix
-  tags                         = local.tags
-  ml_parameters                = local.ml_parameters
-  hyperparameters              = local.hyperparameters
-  sagemaker_execution_role_arn = local.sagemaker_execution_role_arn
-  sns_topic_arn                = local.sns_topic_arn
-  sns_kms_key_arn              = var.kms_key_arns.sns
-  data_bucket_names            = local.data_bucket_names
+  name_prefix                   = var.name_prefix
+  tags                          = local.tags
+  ml_parameters                 = local.ml_parameters
+  hyperparameters               = local.hyperparameters
+  sagemaker_execution_role_arn  = local.sagemaker_execution_role_arn
+  sns_topic_arn                 = local.sns_topic_arn
+  sns_kms_key_arn               = var.kms_key_arns.sns
+  data_bucket_names             = local.data_bucket_names
+  describe_failure_function_arn = module.describe_failure.function_arn
+  lambda_log_groups             = local.lambda_log_groups
+  sagemaker_retry_schedule      = local.sagemaker_retry_schedule
 
   kms_key_arns = {
     training_volume = var.kms_key_arns.training_volume
@@ -90,12 +129,15 @@ module "tuner" {
 module "deployer" {
   source = "./modules/model-deployer"
 
-  name_prefix          = var.name_prefix
-  tags                 = local.tags
-  ml_parameters        = local.ml_parameters
-  sns_topic_arn        = local.sns_topic_arn
-  sns_kms_key_arn      = var.kms_key_arns.sns
-  endpoint_kms_key_arn = var.kms_key_arns.endpoint
+  name_prefix                   = var.name_prefix
+  tags                          = local.tags
+  ml_parameters                 = local.ml_parameters
+  sns_topic_arn                 = local.sns_topic_arn
+  sns_kms_key_arn               = var.kms_key_arns.sns
+  endpoint_kms_key_arn          = var.kms_key_arns.endpoint
+  describe_failure_function_arn = module.describe_failure.function_arn
+  lambda_log_groups             = local.lambda_log_groups
+  sagemaker_retry_schedule      = local.sagemaker_retry_schedule
 
   lambda_package_path        = local.common_settings.lambda_package_path
   lambda_runtime             = local.common_settings.lambda_runtime
@@ -118,9 +160,11 @@ module "workflow" {
   sns_topic_arn              = local.sns_topic_arn
   sns_kms_key_arn            = var.kms_key_arns.sns
 
-  log_level                  = local.common_settings.log_level
-  log_include_execution_data = local.common_settings.log_include_execution_data
-  log_retention_days         = local.common_settings.log_retention_days
-  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+  describe_failure_function_arn = module.describe_failure.function_arn
+  lambda_log_groups             = local.lambda_log_groups
+  log_level                     = local.common_settings.log_level
+  log_include_execution_data    = local.common_settings.log_include_execution_data
+  log_retention_days            = local.common_settings.log_retention_days
+  logs_kms_key_arn              = local.common_settings.logs_kms_key_arn
+  enable_xray_tracing           = local.common_settings.enable_xray_tracing
 }

@@ -236,3 +236,30 @@ variable "enable_xray_tracing" {
   type        = bool
   default     = false
 }
+
+# ---------------------------------------------------------------------------------------------
+# Retries
+# ---------------------------------------------------------------------------------------------
+
+variable "sagemaker_retry" {
+  description = "How the state machines retry optimized SageMaker calls (the tuning job, CreateModel, CreateEndpointConfig) that AWS throttles (ThrottlingException, 5xx: a random wait up to a delay that doubles from throttle_base_seconds to throttle_max_seconds) or refuses for an exhausted quota (ResourceLimitExceeded, such as concurrent training jobs: a wait that doubles from quota_base_seconds to quota_max_seconds, plus up to quota_base_seconds of jitter). max_attempts bounds the retries of each call; validation errors are never retried."
+  type = object({
+    max_attempts          = optional(number, 6)
+    throttle_base_seconds = optional(number, 2)
+    throttle_max_seconds  = optional(number, 60)
+    quota_base_seconds    = optional(number, 60)
+    quota_max_seconds     = optional(number, 900)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.sagemaker_retry.max_attempts >= 0 && var.sagemaker_retry.max_attempts <= 20 &&
+      var.sagemaker_retry.throttle_base_seconds >= 2 &&
+      var.sagemaker_retry.throttle_max_seconds >= var.sagemaker_retry.throttle_base_seconds &&
+      var.sagemaker_retry.quota_base_seconds >= 1 &&
+      var.sagemaker_retry.quota_max_seconds >= var.sagemaker_retry.quota_base_seconds
+    )
+    error_message = "The sagemaker_retry: max_attempts must be 0 to 20, throttle_base_seconds at least 2, quota_base_seconds at least 1, and each max at least its base."
+  }
+}

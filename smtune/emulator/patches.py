@@ -560,11 +560,14 @@ def _patch_sagemaker_tuning() -> None:
 
 
 def _patch_sagemaker_endpoints() -> None:
-    """moto has no UpdateEndpoint and every endpoint is InService at once. UpdateEndpoint
+    """moto has no UpdateEndpoint, every endpoint is InService at once, a CreateEndpoint of an
+    existing name silently replaces it and DeleteEndpoint removes it at once. UpdateEndpoint
     switches the config (or rolls back, or fails, as the control queue says); CreateEndpoint can
     fail; with progression set, endpoints pass through Creating/Updating for a few Describe
     calls. An update that removes or retypes a variant still registered with Application Auto
-    Scaling is refused, as SageMaker refuses it.
+    Scaling is refused, as SageMaker refuses it. CreateEndpoint of a name in use and
+    UpdateEndpoint/DeleteEndpoint while a deployment is under way are refused with SageMaker's
+    messages; a deleted endpoint is Deleting for the progression's Describe calls.
     """
     from moto.core.responses import ActionResult
     from moto.sagemaker.models import SageMakerModelBackend
@@ -576,6 +579,8 @@ def _patch_sagemaker_endpoints() -> None:
     original_describe = SageMakerModelBackend.describe_endpoint
 
     def create_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
+        request = _bound_arguments(original_create, self, *args, **kwargs)
+        sagemaker_sim.refuse_existing_endpoint(self, request["endpoint_name"])
         endpoint = original_create(self, *args, **kwargs)
         sagemaker_sim.start_endpoint_creation(self, endpoint)
         return endpoint
@@ -592,7 +597,11 @@ def _patch_sagemaker_endpoints() -> None:
         )
         return ActionResult({"EndpointArn": arn})
 
+    def delete_endpoint(self: Any, endpoint_name: str) -> None:
+        sagemaker_sim.start_endpoint_deletion(self, endpoint_name)
+
     _replace(SageMakerModelBackend, "create_endpoint", create_endpoint)
+    _replace(SageMakerModelBackend, "delete_endpoint", delete_endpoint)
     _replace(SageMakerModelBackend, "describe_endpoint", describe_endpoint)
     _replace(SageMakerResponse, "update_endpoint", update_endpoint)
 

@@ -26,6 +26,8 @@ from tests.support.workflow import Stack, deep_merge, sns_queue
 
 pytestmark = pytest.mark.emulator
 
+MANIFEST_BUCKET = "sagemaker-tuner-demo"
+
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
@@ -56,7 +58,7 @@ def deploy(
         directory = tmp_path_factory.mktemp(name)
         bucket = f"{name}-data"
         base = json.loads((PARAMS_DIR / "ml-parameters.json").read_text())
-        text = json.dumps(base).replace("sagemaker-tuner-demo", bucket)
+        text = json.dumps(base).replace(MANIFEST_BUCKET, bucket)
         ml_parameters = deep_merge(json.loads(text), ml_overrides or {})
         params_file = directory / "ml-parameters.json"
         params_file.write_text(json.dumps(ml_parameters, indent=2))
@@ -68,6 +70,8 @@ def deploy(
             "ml_parameters_file": str(params_file),
             "hyperparameters_file": str(hyperparameters),
             "lambda_runtime": "python3.8",
+            # The example manifest's channels read from this bucket.
+            "additional_s3_bucket_names": [MANIFEST_BUCKET],
             **inputs,
         }
         write_root(directory / "root", REPO_ROOT, module_inputs)
