@@ -6,8 +6,12 @@ the command stops every resource itself. First it finds the tree from the histor
 executions the `startExecution` tasks started (their TaskSubmitted/TaskSucceeded output, or a
 running execution of a started state machine whose input names the parent in
 `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`) and the tuning jobs the
-`createHyperParameterTuningJob` tasks created. Then it stops them, deepest first: a child's tuning
-jobs, the child, then its parent. A resource that has already ended is reported, not stopped.
+`createHyperParameterTuningJob` tasks created. Then it stops them from the top: the run first,
+then each child and its tuning jobs. Stopping a child first would let its parent's `.sync` task
+see the child ABORTED and take its failure path (an alert) before the parent's own stop
+arrives; stopped from the top, the parent ends ABORTED, Step Functions stops what its `.sync`
+task waits for, and this command stops whatever is still running. A resource that has already
+ended is reported, not stopped.
 Stopping a parent can race with a state that starts a new child, so the tree is read again after
 the stops until nothing in it runs.
 """
@@ -54,13 +58,14 @@ class ExecutionNode:
     tuning_jobs: list[TuningJob] = field(default_factory=list)
     children: list[ExecutionNode] = field(default_factory=list)
 
-    def deepest_first(self) -> Iterator[tuple[str, str, str, str | None]]:
-        """(kind, id, status, started by) of every resource, children before their parent."""
+    def top_down(self) -> Iterator[tuple[str, str, str, str | None]]:
+        """(kind, id, status, started by) of every resource, each execution before what it
+        started."""
+        yield "execution", self.arn, self.status, self.started_by
         for child in self.children:
-            yield from child.deepest_first()
+            yield from child.top_down()
         for job in self.tuning_jobs:
             yield "tuningJob", job.name, job.status, self.arn
-        yield "execution", self.arn, self.status, self.started_by
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,7 @@ class RunStopper:
                 break
             pending = [
                 resource
-                for resource in root.deepest_first()
+                for resource in root.top_down()
                 if not self._settled(resource[0], resource[1])
             ]
             if not pending:

@@ -676,7 +676,7 @@ def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str)
     if endpoint.endpoint_status != "InService":
         # A Failed endpoint can only be deleted; a Deleting one is on its way out.
         raise ValidationError(
-            message=f"Cannot update endpoint \"{endpoint.arn}\" in status "
+            message=f'Cannot update endpoint "{endpoint.arn}" in status '
             f"{endpoint.endpoint_status}; it must be InService."
         )
     _check_scaling_allows_update(backend, endpoint, config.production_variants)

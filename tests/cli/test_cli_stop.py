@@ -1,4 +1,4 @@
-"""`smtune stop`: the run, its child executions and their tuning jobs, deepest first."""
+"""`smtune stop`: the run, its child executions and their tuning jobs, from the top."""
 
 from __future__ import annotations
 
@@ -128,21 +128,21 @@ def aborted_details(aws, execution: str) -> dict[str, Any]:
     ]
 
 
-def test_stop_stops_the_tree_deepest_first(cli, emu, tuning_run) -> None:
+def test_stop_stops_the_tree_from_the_top(cli, emu, tuning_run) -> None:
     # GIVEN a run two executions deep whose tuning job is in progress
     run = tuning_run
 
     # WHEN it is stopped with an error and a cause
     result = cli("stop", run["workflow"], "--error", "Operator.Stop", "--cause", "wrong data")
 
-    # THEN the tuning job, the tuner, the stage and the run are stopped, in that order
+    # THEN the run, the stage, the tuner and the tuning job are stopped, in that order
     assert result.code == 0, result.err
     assert result.err == ""
     assert result.out.splitlines() == [
-        f"stopped tuning job {run['job']} (was InProgress)",
-        f"stopped execution {run['tuner']} (was RUNNING)",
-        f"stopped execution {run['stage']} (was RUNNING)",
         f"stopped execution {run['workflow']} (was RUNNING)",
+        f"stopped execution {run['stage']} (was RUNNING)",
+        f"stopped execution {run['tuner']} (was RUNNING)",
+        f"stopped tuning job {run['job']} (was InProgress)",
     ]
     # AND each execution ends ABORTED with the error and cause, the job Stopped
     for execution in (run["tuner"], run["stage"], run["workflow"]):
@@ -158,17 +158,23 @@ def test_stop_stops_a_run_whose_tasks_wait_on_their_children(cli, emu, tuning_re
     # WHEN it is stopped
     result = cli("stop", run["workflow"])
 
-    # THEN every resource is stopped, deepest first, and nothing of the run is left running
+    # THEN the run is stopped first; Step Functions stops what its .sync tasks wait for, and
+    # the command stops whatever is still running
     assert result.code == 0, result.err
-    assert result.out.splitlines() == [
-        f"stopped tuning job {run['job']} (was InProgress)",
-        f"stopped execution {run['tuner']} (was RUNNING)",
-        f"stopped execution {run['stage']} (was RUNNING)",
-        f"stopped execution {run['workflow']} (was RUNNING)",
-    ]
+    lines = result.out.splitlines()
+    assert lines[0] == f"stopped execution {run['workflow']} (was RUNNING)"
+    for kind, resource in (
+        ("execution", run["stage"]),
+        ("execution", run["tuner"]),
+        ("tuning job", run["job"]),
+    ):
+        (line,) = [line for line in lines[1:] if resource in line.split()]
+        assert line.startswith((f"stopped {kind} ", f"already ended: {kind} ")), line
+    # AND every execution ends ABORTED: no parent saw its child end and took its failure path
     for execution in (run["tuner"], run["stage"], run["workflow"]):
         wait_until(lambda execution=execution: status(emu, execution) != "RUNNING")
-    assert tuning_status(emu, run["job"]) == "Stopped"
+        assert status(emu, execution) == "ABORTED"
+    wait_until(lambda: tuning_status(emu, run["job"]) == "Stopped")
 
 
 def test_a_second_stop_reports_everything_as_ended_in_json(cli, emu, tuning_run) -> None:
@@ -181,19 +187,11 @@ def test_a_second_stop_reports_everything_as_ended_in_json(cli, emu, tuning_run)
     assert result.code == 0, result.err
     assert json.loads(result.out) == [
         {
-            "resource": "tuningJob",
-            "id": run["job"],
-            "outcome": "alreadyEnded",
-            "status": "Stopped",
-            "startedBy": run["tuner"],
-            "error": None,
-        },
-        {
             "resource": "execution",
-            "id": run["tuner"],
+            "id": run["workflow"],
             "outcome": "alreadyEnded",
             "status": "ABORTED",
-            "startedBy": run["stage"],
+            "startedBy": None,
             "error": None,
         },
         {
@@ -206,10 +204,18 @@ def test_a_second_stop_reports_everything_as_ended_in_json(cli, emu, tuning_run)
         },
         {
             "resource": "execution",
-            "id": run["workflow"],
+            "id": run["tuner"],
             "outcome": "alreadyEnded",
             "status": "ABORTED",
-            "startedBy": None,
+            "startedBy": run["stage"],
+            "error": None,
+        },
+        {
+            "resource": "tuningJob",
+            "id": run["job"],
+            "outcome": "alreadyEnded",
+            "status": "Stopped",
+            "startedBy": run["tuner"],
             "error": None,
         },
     ]
@@ -240,9 +246,9 @@ def test_children_named_only_by_their_input_are_stopped(cli, emu) -> None:
     # THEN both of its children and the run are stopped; the stranger keeps running
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
+        f"stopped execution {execution} (was RUNNING)",
         f"stopped execution {started} (was RUNNING)",
         f"stopped execution {named} (was RUNNING)",
-        f"stopped execution {execution} (was RUNNING)",
     ]
     assert status(emu, stranger) == "RUNNING"
 
@@ -283,10 +289,10 @@ def test_a_refused_stop_is_retried_then_reported(cli, emu, emulator_url) -> None
     lines = result.err.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(
-        f"smtune: error: could not stop execution {started} (RUNNING): "
+        f"smtune: error: could not stop execution {execution} (RUNNING): "
         "StopExecution failed: InternalFailure: "
     )
-    assert lines[1].startswith(f"smtune: error: could not stop execution {execution} (RUNNING):")
+    assert lines[1].startswith(f"smtune: error: could not stop execution {started} (RUNNING):")
     assert status(emu, started) == "RUNNING"
 
 
@@ -315,11 +321,11 @@ def test_a_transient_refusal_is_retried(cli, emu, emulator_url) -> None:
     # WHEN the run is stopped
     result = cli("stop", execution)
 
-    # THEN the child is stopped on the next round, then the run
+    # THEN the run, refused once, is stopped on the next round; its child on the first
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
-        f"stopped execution {started} (was RUNNING)",
         f"stopped execution {execution} (was RUNNING)",
+        f"stopped execution {started} (was RUNNING)",
     ]
     wait_until(lambda: status(emu, started) == "ABORTED")
 
