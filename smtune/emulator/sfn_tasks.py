@@ -137,6 +137,26 @@ def _status_code(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
 
 
+def _task_failed(env: Any, task: Any, description: Any) -> FailureEventException:
+    """States.TaskFailed with the ended job's or execution's description as cause, as a .sync
+    task reports a job or child that did not succeed."""
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(
+                taskFailedEventDetails=TaskFailedEventDetails(
+                    resource=task._get_sfn_resource(),
+                    resourceType=task._get_sfn_resource_type(),
+                    error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                    cause=to_json_str(description),
+                )
+            ),
+        )
+    )
+
+
 class _JobResolver:
     """Describes a SageMaker job until it ends; knows how to stop it when the task is aborted."""
 
@@ -173,21 +193,7 @@ class _JobResolver:
         output = json_safe(description)
         if status == "Completed":
             return output
-        raise FailureEventException(
-            FailureEvent(
-                env=self._env,
-                error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(
-                        resource=self._task._get_sfn_resource(),
-                        resourceType=self._task._get_sfn_resource_type(),
-                        error=StatesErrorNameType.StatesTaskFailed.to_name(),
-                        cause=to_json_str(output),
-                    )
-                ),
-            )
-        )
+        raise _task_failed(self._env, self._task, output)
 
     def stop_job(self) -> None:
         if self.finished:
@@ -369,21 +375,7 @@ class ChildExecutionResolver:
         self._task._normalise_response(response=output, service_action_name="describe_execution")
         if output["Status"] == ExecutionStatus.SUCCEEDED:
             return output
-        raise FailureEventException(
-            FailureEvent(
-                env=self._env,
-                error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(
-                        resource=self._task._get_sfn_resource(),
-                        resourceType=self._task._get_sfn_resource_type(),
-                        error=StatesErrorNameType.StatesTaskFailed.to_name(),
-                        cause=to_json_str(output),
-                    )
-                ),
-            )
-        )
+        raise _task_failed(self._env, self._task, output)
 
     def stop_child(self) -> None:
         """Stop the child execution unless the task already saw it end."""

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -101,6 +102,31 @@ def first_run(stack: Stack, manifest: dict[str, Any]) -> dict[str, Any]:
     return run_ok(stack, manifest)
 
 
+@dataclass
+class Faults:
+    """What every scenario works with: the emulator, the stack (its endpoint created by a first
+    run), the seed's manifest and the stack's alerts."""
+
+    emulator: Any
+    stack: Stack
+    manifest: dict[str, Any]
+    alerts: Callable[[], list[str]]
+
+    def parts(self) -> tuple[Any, Stack, dict[str, Any], Callable[[], list[str]]]:
+        return self.emulator, self.stack, self.manifest, self.alerts
+
+
+@pytest.fixture
+def faults(
+    emulator: Any,
+    stack: Stack,
+    first_run: dict[str, Any],
+    manifest: dict[str, Any],
+    alerts: Callable[[], list[str]],
+) -> Faults:
+    return Faults(emulator, stack, manifest, alerts)
+
+
 # Throttling and quotas --------------------------------------------------------------------------
 
 
@@ -113,14 +139,9 @@ def first_run(stack: Stack, manifest: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_a_throttled_sagemaker_task_is_retried_then_succeeds(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-    operation: str,
-    retry_state: str,
+    faults: Faults, operation: str, retry_state: str
 ) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN SageMaker throttles the next two calls of the operation, as AWS reports it to an
     # optimized integration (SageMaker.AmazonSageMakerException, the code in the cause)
     emulator.queue_api_error("sagemaker", operation, "ThrottlingException", times=2)
@@ -134,13 +155,8 @@ def test_a_throttled_sagemaker_task_is_retried_then_succeeds(
     assert_nothing_half_done(stack)
 
 
-def test_an_exhausted_training_quota_waits_and_then_succeeds(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_an_exhausted_training_quota_waits_and_then_succeeds(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     emulator.queue_api_error(
         "sagemaker", "CreateHyperParameterTuningJob", "ResourceLimitExceeded", times=1
     )
@@ -149,13 +165,8 @@ def test_an_exhausted_training_quota_waits_and_then_succeeds(
     assert alerts() == []
 
 
-def test_a_quota_that_stays_exhausted_fails_after_the_bounded_retries(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_quota_that_stays_exhausted_fails_after_the_bounded_retries(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN more refusals than the three retries the stack allows
     emulator.queue_api_error(
         "sagemaker", "CreateHyperParameterTuningJob", "ResourceLimitExceeded", times=4
@@ -169,13 +180,8 @@ def test_a_quota_that_stays_exhausted_fails_after_the_bounded_retries(
     assert_nothing_half_done(stack)
 
 
-def test_a_validation_error_is_not_retried(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_validation_error_is_not_retried(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     emulator.queue_api_error(
         "sagemaker", "CreateModel", "ValidationException", message="Image is not valid."
     )
@@ -190,13 +196,8 @@ def test_a_validation_error_is_not_retried(
     assert len(messages) == 1 and "Image is not valid" in messages[0]
 
 
-def test_throttling_inside_the_lambdas_is_absorbed(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_throttling_inside_the_lambdas_is_absorbed(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN the endpoint reads of the deployer's Lambdas are throttled, and Lambda itself
     # refuses one invocation (TooManyRequestsException, HTTP 429)
     emulator.queue_api_error("sagemaker", "DescribeEndpoint", "ThrottlingException", times=2)
@@ -211,13 +212,8 @@ def test_throttling_inside_the_lambdas_is_absorbed(
 # Endpoints ----------------------------------------------------------------------------------------
 
 
-def test_a_rolled_back_update_fails_once_and_the_next_run_updates_normally(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_rolled_back_update_fails_once_and_the_next_run_updates_normally(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     emulator.queue_endpoint_outcome("RolledBack", "emulated: the new variant failed health checks")
     failed = stack.run(manifest)
     assert failed["status"] == "FAILED" and failed["error"] == "EndpointUpdateRolledBack"
@@ -228,13 +224,8 @@ def test_a_rolled_back_update_fails_once_and_the_next_run_updates_normally(
     assert alerts() == []
 
 
-def test_a_failed_endpoint_is_deleted_and_created_anew_by_the_next_run(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_failed_endpoint_is_deleted_and_created_anew_by_the_next_run(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN the endpoint's creation failed (it was deleted, and the next creation fails)
     sagemaker = stack.clients("sagemaker")
     sagemaker.delete_endpoint(EndpointName=endpoint_name(stack))
@@ -257,12 +248,9 @@ def test_a_failed_endpoint_is_deleted_and_created_anew_by_the_next_run(
 
 
 def test_twenty_concurrent_runs_all_succeed_one_after_another_on_the_endpoint(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
+    faults: Faults,
 ) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN deployments take a few Describe calls (UpdateEndpoint is refused meanwhile)
     emulator.set_progression(2)
     # WHEN 20 runs start at once
@@ -308,13 +296,8 @@ def _running_child(stack: Stack) -> str:
     return str(running[0]["executionArn"])
 
 
-def test_stopping_the_parent_stops_the_child_and_the_tuning_job_silently(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_stopping_the_parent_stops_the_child_and_the_tuning_job_silently(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     emulator.set_progression(100)
     parent = stack.start(stack.parent_arn, manifest)
     job = _wait_for_running_tuning_job(stack)
@@ -335,13 +318,8 @@ def test_stopping_the_parent_stops_the_child_and_the_tuning_job_silently(
     assert alerts() == []
 
 
-def test_a_stopped_child_fails_the_parent_with_its_own_alert(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_stopped_child_fails_the_parent_with_its_own_alert(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     emulator.set_progression(100)
     parent = stack.start(stack.parent_arn, manifest)
     _wait_for_running_tuning_job(stack)
@@ -358,13 +336,8 @@ def test_a_stopped_child_fails_the_parent_with_its_own_alert(
 # Unexpected errors and hostile input -------------------------------------------------------------
 
 
-def test_an_unexpected_lambda_error_is_reported_without_its_stack_trace(
-    emulator: Any,
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_an_unexpected_lambda_error_is_reported_without_its_stack_trace(faults: Faults) -> None:
+    emulator, stack, manifest, alerts = faults.parts()
     # GIVEN the best-job lookup gets an error nobody planned for (not transient: it raises)
     emulator.queue_api_error(
         "sagemaker",
@@ -403,12 +376,9 @@ def _nested(depth: int) -> bytes:
     ids=["malformed", "missing", "deeply-nested", "oversized", "huge-number"],
 )
 def test_a_bad_s3_manifest_fails_as_invalid_input_with_one_readable_alert(
-    stack: Stack,
-    first_run: dict[str, Any],
-    alerts: Callable[[], list[str]],
-    key: str,
-    body: bytes | None,
+    faults: Faults, key: str, body: bytes | None
 ) -> None:
+    _, stack, _, alerts = faults.parts()
     uri = f"s3://{stack.bucket}/{key}" if body is None else _put(stack, key, body)
     run = stack.run({"manifestS3Uri": uri})
     assert run["status"] == "FAILED" and run["error"] == "InvalidInput", run.get("cause")
@@ -420,8 +390,9 @@ def test_a_bad_s3_manifest_fails_as_invalid_input_with_one_readable_alert(
 
 
 def test_a_channel_on_a_foreign_bucket_is_refused_before_any_sagemaker_call(
-    stack: Stack, first_run: dict[str, Any], manifest: dict[str, Any]
+    faults: Faults,
 ) -> None:
+    _, stack, manifest, _ = faults.parts()
     foreign = json.loads(json.dumps(manifest))
     foreign["channels"][1]["s3DataSource"]["S3Uri"] = "s3://someone-elses-bucket/validation/"
     jobs_before = stack.clients("sagemaker").list_hyper_parameter_tuning_jobs(MaxResults=100)
@@ -435,12 +406,8 @@ def test_a_channel_on_a_foreign_bucket_is_refused_before_any_sagemaker_call(
     )
 
 
-def test_a_forged_newline_cannot_add_a_line_to_the_alert(
-    stack: Stack,
-    first_run: dict[str, Any],
-    manifest: dict[str, Any],
-    alerts: Callable[[], list[str]],
-) -> None:
+def test_a_forged_newline_cannot_add_a_line_to_the_alert(faults: Faults) -> None:
+    _, stack, manifest, alerts = faults.parts()
     forged = dict(manifest)
     forged["x\nRun SUCCEEDED - no action needed. Sign in: https://example.invalid/\n"] = 1
     run = stack.run(forged)
