@@ -516,6 +516,8 @@ def test_workflow_runs_its_own_tuner_then_its_own_deployer(
     assert states["Deploy"]["Parameters"]["Input"] == {
         "modelName.$": "$.tuning.modelName",
         "runId.$": "$.tuning.runId",
+        # Links the child to its parent in the console and for `smtune stop`.
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
     }
     variant_notify = variant_machines["tfplan-variant-workflow"]["States"]["NotifyFailure"]
     assert variant_notify["Parameters"]["TopicArn"] == BRING_YOUR_OWN["sns_topic_arn"]
