@@ -102,6 +102,7 @@ module "tuner" {
   tags                          = local.tags
   ml_parameters                 = local.ml_parameters
   hyperparameters               = local.hyperparameters
+  run_id_wildcard               = local.run_id_wildcard
   sagemaker_execution_role_arn  = local.sagemaker_execution_role_arn
   sns_topic_arn                 = local.sns_topic_arn
   sns_kms_key_arn               = var.kms_key_arns.sns
@@ -132,6 +133,7 @@ module "deployer" {
   name_prefix                   = var.name_prefix
   tags                          = local.tags
   ml_parameters                 = local.ml_parameters
+  run_id_wildcard               = local.run_id_wildcard
   sns_topic_arn                 = local.sns_topic_arn
   sns_kms_key_arn               = var.kms_key_arns.sns
   endpoint_kms_key_arn          = var.kms_key_arns.endpoint

@@ -39,21 +39,46 @@ locals {
   tuning_strategies = local.ml_parameter_schema.properties.tuningStrategy.enum
   tuning_strategy   = try(tostring(local.ml_parameters.tuningStrategy), null)
 
-  # SageMaker names: the run adds a 13-character suffix ("-" and a 12-digit run id) to the
-  # tuning job (32 characters at most), to the model (63) and, as the endpoint config's name, to
-  # the endpoint name (63); the endpoint itself keeps the name as is.
-  sagemaker_name_pattern = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+  # SageMaker's name limits and the run suffix, from the schema (x-sagemakerNames): a run names
+  # its tuning job, model and endpoint configs <base>-<runId>, so a base name may be at most
+  # SageMaker's limit minus the suffix ("-" and the run id's hex digits). Each name field says
+  # which names it becomes; its limit is the tightest of them.
+  sagemaker_names   = local.ml_parameter_schema["x-sagemakerNames"]
+  run_suffix_length = 1 + local.sagemaker_names.runIdLength
+  # IAM's wildcard for a run id: one "?" per hex digit.
+  run_id_wildcard        = join("", [for digit in range(local.sagemaker_names.runIdLength) : "?"])
+  sagemaker_name_pattern = local.ml_parameter_schema["$defs"].name.pattern
+  name_fields = {
+    "$.tuningJobName" = { value = try(tostring(local.ml_parameters.tuningJobName), null), schema = local.ml_parameter_schema.properties.tuningJobName }
+    "$.endpointName"  = { value = try(tostring(local.ml_parameters.endpointName), null), schema = local.ml_parameter_schema.properties.endpointName }
+    "$.model.name"    = { value = try(tostring(local.ml_model.name), null), schema = local.ml_parameter_schema.properties.model.properties.name }
+  }
   name_limits = {
-    "$.tuningJobName" = { value = try(tostring(local.ml_parameters.tuningJobName), null), max = 19 }
-    "$.endpointName"  = { value = try(tostring(local.ml_parameters.endpointName), null), max = 50 }
-    "$.model.name"    = { value = try(tostring(local.ml_model.name), null), max = 50 }
+    for field, name in local.name_fields : field => {
+      value = name.value
+      # The tightest of the names it becomes, and why.
+      limits = [
+        for use in name.schema["x-sagemakerNames"] : {
+          max = local.sagemaker_names.resources[use.resource].maxLength - (use.runSuffix ? local.run_suffix_length : 0)
+          why = (
+            use.runSuffix
+            ? "a run names its ${local.sagemaker_names.resources[use.resource].noun} '<name>-<runId>', ${local.run_suffix_length} characters more, and SageMaker allows ${local.sagemaker_names.resources[use.resource].maxLength}"
+            : "SageMaker allows ${local.sagemaker_names.resources[use.resource].maxLength} in a ${local.sagemaker_names.resources[use.resource].noun} name"
+          )
+        }
+      ]
+    }
+  }
+  name_maxima = {
+    for field, name in local.name_limits : field => [
+      for limit in name.limits : limit if limit.max == min([for l in name.limits : l.max]...)
+    ][0]
   }
   # A missing name is reported as a missing field, not here.
-  names_to_check = { for field, name in local.name_limits : field => name if name.value != null }
   name_problems = [
-    for field, name in local.names_to_check :
-    "${field} is \"${name.value}\" (${length(name.value)} characters): it must be at most ${name.max} letters, digits and hyphens, starting and ending with a letter or digit"
-    if length(name.value) > name.max || !can(regex(local.sagemaker_name_pattern, name.value))
+    for field, name in local.name_limits :
+    "${field} is \"${name.value}\" (${length(name.value)} characters): it must be at most ${local.name_maxima[field].max} letters, digits and hyphens, starting and ending with a letter or digit (${local.name_maxima[field].why}; x-sagemakerNames in ml-parameters.schema.json)"
+    if name.value != null && (length(coalesce(name.value, "-")) > local.name_maxima[field].max || !can(regex(local.sagemaker_name_pattern, coalesce(name.value, "-"))))
   ]
 }
 

@@ -415,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--tuning-job-name",
         default=params.DEFAULT_TUNING_JOB_NAME,
-        help="base name of the tuning jobs, at most 19 characters (default: %(default)s)",
+        help=f"base name of the tuning jobs, at most {params.TUNING_JOB_NAME_MAX} characters "
+        "(default: %(default)s)",
     )
     sub.add_argument(
         "--endpoint-name",

@@ -6,8 +6,14 @@ import re
 from typing import Any
 
 from smtune.errors import CliError
+from tuning_workflow import naming
+from tuning_workflow.validation import load_schema
 
 DEFAULT_TUNING_JOB_NAME = "survival-tuning"
+# How long the tuning job's base name may be: SageMaker's limit minus the run suffix (the schema).
+TUNING_JOB_NAME_MAX = naming.base_name_limit(
+    load_schema("ml-parameters")["properties"]["tuningJobName"][naming.NAMES_KEYWORD]
+).max_length
 DEFAULT_ENDPOINT_NAME = "survival-endpoint"
 DEFAULT_MODEL_NAME = "survival-model"
 DEFAULT_ALGORITHM = "h2o-gbm-algorithm"

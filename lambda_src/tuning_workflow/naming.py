@@ -1,30 +1,80 @@
 """Run identity and the names of the resources a run creates.
 
-A run's id is the first 12 hex digits of SHA-256 of the execution ARN that started it. Execution
-ARNs are unique, so two runs started in the same second get different names, and a retried Lambda
-computes the same names again.
+A run's id is the first RUN_ID_LENGTH hex digits of SHA-256 of the execution ARN that started it.
+Execution ARNs are unique, so two runs started in the same second get different names, and a
+retried Lambda computes the same names again.
+
+SageMaker's name limits and the run id's length are read from `x-sagemakerNames` of
+schemas/ml-parameters.schema.json, the one place they are written: the Terraform module reads the
+same block. A base name that a run extends with "-<runId>" may be at most its resource's limit
+minus RUN_SUFFIX_LENGTH characters (base_name_limit).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-RUN_ID_LENGTH = 12
-RUN_SUFFIX_LENGTH = RUN_ID_LENGTH + 1  # "-" + run id
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "ml-parameters.schema.json"
+# The schema keyword that holds the limits (at the root) and, on a name field, the resources
+# the field names.
+NAMES_KEYWORD = "x-sagemakerNames"
 
-TUNING_JOB_NAME_LIMIT = 32
-NAME_LIMIT = 63
-TRAINING_JOB_DEFINITION_NAME_LIMIT = 64
+
+_NAMES: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))[NAMES_KEYWORD]
+
+RUN_ID_LENGTH: int = _NAMES["runIdLength"]
+RUN_SUFFIX_LENGTH = len("-") + RUN_ID_LENGTH
+# SageMaker's longest name of each resource a run names, and what to call it, by the schema's
+# resource key.
+LIMITS: dict[str, int] = {key: item["maxLength"] for key, item in _NAMES["resources"].items()}
+RESOURCE_NOUNS: dict[str, str] = {key: item["noun"] for key, item in _NAMES["resources"].items()}
+
+TUNING_JOB_NAME_LIMIT = LIMITS["tuningJob"]
+NAME_LIMIT = LIMITS["model"]
+TRAINING_JOB_DEFINITION_NAME_LIMIT = LIMITS["trainingJobDefinition"]
 
 # SageMaker's name rule: letters and digits, hyphens only between them.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](?:-*[a-zA-Z0-9])*")
-RUN_ID_PATTERN = re.compile(r"[0-9a-f]{12}")
+RUN_ID_PATTERN = re.compile(f"[0-9a-f]{{{RUN_ID_LENGTH}}}")
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """How long a name field may be, and why: the tightest of the names it becomes."""
+
+    max_length: int
+    reason: str
+
+
+def base_name_limit(uses: Iterable[Mapping[str, Any]]) -> NameLimit:
+    """The limit of a name field from its schema annotation (x-sagemakerNames): for each
+    resource it names, SageMaker's limit, minus RUN_SUFFIX_LENGTH when a run adds its suffix."""
+    limits = []
+    for use in uses:
+        resource = str(use["resource"])
+        limit = LIMITS[resource]
+        noun = RESOURCE_NOUNS[resource]
+        if use.get("runSuffix"):
+            reason = (
+                f"a run names its {noun} '<name>-<runId>', {RUN_SUFFIX_LENGTH} characters more, "
+                f"and SageMaker allows {limit}"
+            )
+            limits.append(NameLimit(limit - RUN_SUFFIX_LENGTH, reason))
+        else:
+            limits.append(NameLimit(limit, f"SageMaker allows {limit} in a {noun} name"))
+    if not limits:
+        raise ValueError("a name field names at least one resource")
+    return min(limits, key=lambda item: item.max_length)
 
 
 def run_id(execution_arn: str) -> str:
-    """The first 12 hex digits of SHA-256 of the execution ARN."""
+    """The first RUN_ID_LENGTH hex digits of SHA-256 of the execution ARN."""
     if not execution_arn:
         raise ValueError("an execution ARN is needed to derive the run id")
     return hashlib.sha256(execution_arn.encode("utf-8")).hexdigest()[:RUN_ID_LENGTH]
@@ -80,10 +130,10 @@ def run_names(
         endpoint=endpoint_name,
     )
     checks = (
-        ("tuning job", names.tuning_job, TUNING_JOB_NAME_LIMIT),
-        ("model", names.model, NAME_LIMIT),
-        ("endpoint config", names.endpoint_config, NAME_LIMIT),
-        ("endpoint", names.endpoint, NAME_LIMIT),
+        ("tuning job", names.tuning_job, LIMITS["tuningJob"]),
+        ("model", names.model, LIMITS["model"]),
+        ("endpoint config", names.endpoint_config, LIMITS["endpointConfig"]),
+        ("endpoint", names.endpoint, LIMITS["endpoint"]),
     )
     for what, name, limit in checks:
         problem = name_problem(name, limit)

@@ -10,24 +10,70 @@ InvalidInputError with every problem.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from tuning_workflow.exceptions import InvalidInputError
 
-DEFAULT_OBJECTIVE_METRIC = "validation:auc"
-DEFAULT_OBJECTIVE_TYPE = "Maximize"
-DEFAULT_TRAINING_INSTANCE_COUNT = 1
-DEFAULT_MAX_RUNTIME_SECONDS = 86400
-DEFAULT_EARLY_STOPPING = "Off"
-DEFAULT_VARIANT_NAME = "AllTraffic"
-DEFAULT_WAIT_INTERVAL_SECONDS = 60
-DEFAULT_WAIT_TIMEOUT_SECONDS = 7200
-DEFAULT_S3_DATA_TYPE = "S3Prefix"
-DEFAULT_S3_DATA_DISTRIBUTION = "FullyReplicated"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+@lru_cache(maxsize=None)
+def _schema_file(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def schema_default(schema: str, *path: str) -> Any:
+    """The `default` of the field at `path` (keys) in the named schema, where every default of
+    an optional field is written."""
+    node: Any = _schema_file(schema)
+    for key in path:
+        node = node[key]
+    return node["default"]
+
+
+_OBJECTIVE = schema_default("ml-parameters", "properties", "objectiveMetric")
+DEFAULT_OBJECTIVE_METRIC: str = _OBJECTIVE["name"]
+DEFAULT_OBJECTIVE_TYPE: str = _OBJECTIVE["type"]
+DEFAULT_TRAINING_INSTANCE_COUNT: int = schema_default(
+    "ml-parameters", "properties", "trainingInstanceCount"
+)
+DEFAULT_MAX_RUNTIME_SECONDS: int = schema_default(
+    "ml-parameters", "properties", "maxRuntimeInSeconds"
+)
+DEFAULT_EARLY_STOPPING: str = schema_default(
+    "ml-parameters", "properties", "trainingJobEarlyStoppingType"
+)
+DEFAULT_MANAGED_SPOT_TRAINING: bool = schema_default(
+    "ml-parameters", "properties", "enableManagedSpotTraining"
+)
+DEFAULT_VARIANT_NAME: str = schema_default(
+    "ml-parameters", "properties", "model", "properties", "hosting", "properties", "variantName"
+)
+DEFAULT_DISABLE_SCALE_IN: bool = schema_default(
+    "ml-parameters",
+    "properties",
+    "targetTrackingScalingPolicyConfiguration",
+    "properties",
+    "DisableScaleIn",
+)
+DEFAULT_WAIT_INTERVAL_SECONDS: int = schema_default(
+    "ml-parameters", "properties", "endpointWaitIntervalSeconds"
+)
+DEFAULT_WAIT_TIMEOUT_SECONDS: int = schema_default(
+    "ml-parameters", "properties", "endpointWaitTimeoutSeconds"
+)
+_S3_DATA_SOURCE = ("$defs", "channel", "properties", "s3DataSource", "properties")
+DEFAULT_S3_DATA_TYPE: str = schema_default("manifest", *_S3_DATA_SOURCE, "S3DataType")
+DEFAULT_S3_DATA_DISTRIBUTION: str = schema_default(
+    "manifest", *_S3_DATA_SOURCE, "S3DataDistributionType"
+)
 
 _INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
@@ -190,7 +236,7 @@ class MlParameters:
     warm_start: WarmStart | None = None
     input_content_type: str | None = None
     training_job_definition_name: str | None = None
-    enable_managed_spot_training: bool = False
+    enable_managed_spot_training: bool = DEFAULT_MANAGED_SPOT_TRAINING
     spot_training_checkpoint_s3_uri: str | None = None
     training_instance_count: int = DEFAULT_TRAINING_INSTANCE_COUNT
     max_runtime_in_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
@@ -229,7 +275,7 @@ def parse_target_tracking(config: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("ScaleInCooldown", "ScaleOutCooldown"):
         if key in config:
             result[key] = to_int(config[key])
-    result["DisableScaleIn"] = to_bool(config.get("DisableScaleIn", False))
+    result["DisableScaleIn"] = to_bool(config.get("DisableScaleIn", DEFAULT_DISABLE_SCALE_IN))
     return result
 
 
@@ -322,7 +368,9 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
         warm_start=warm_start,
         input_content_type=doc.get("inputContentType"),
         training_job_definition_name=doc.get("trainingJobDefinitionName"),
-        enable_managed_spot_training=to_bool(doc.get("enableManagedSpotTraining", False)),
+        enable_managed_spot_training=to_bool(
+            doc.get("enableManagedSpotTraining", DEFAULT_MANAGED_SPOT_TRAINING)
+        ),
         spot_training_checkpoint_s3_uri=doc.get("spotTrainingCheckpointS3Uri"),
         training_instance_count=to_int(
             doc.get("trainingInstanceCount", DEFAULT_TRAINING_INSTANCE_COUNT)

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any, Callable, Union
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from tuning_workflow import naming
 from tuning_workflow.params import (
+    DEFAULT_MANAGED_SPOT_TRAINING,
     DEFAULT_MAX_RUNTIME_SECONDS,
     DEFAULT_WAIT_INTERVAL_SECONDS,
     DEFAULT_WAIT_TIMEOUT_SECONDS,
@@ -45,14 +46,9 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_NAMES = ("ml-parameters", "hyperparameters", "manifest", "deployer-input")
 
 RANGE_KINDS = ("IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges")
-MAX_TUNED_HYPERPARAMETERS = 30
-MAX_HYPERPARAMETERS = 100
-MIN_TUNING_RUNTIME_SECONDS = 120
-MAX_TUNING_RUNTIME_SECONDS = 15_768_000
-MIN_JOBS_NOT_IMPROVING = 3
-MAX_HYPERBAND_RESOURCE = 20_000
-# The endpoint wait loop costs about ten history events a pass; an execution keeps 25,000.
-MAX_ENDPOINT_WAIT_ATTEMPTS = 2_000
+# The limits that the rules below apply are read from the schemas (`x-limits` of the
+# hyperparameters schema, `x-maxChecks` of endpointWaitTimeoutSeconds); bounds of single fields
+# are the schemas' own minimum/maximum, which apply to numbers written as strings too.
 # Hyperband infers maxResource from the first of these static hyperparameters it finds.
 HYPERBAND_EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
 
@@ -297,7 +293,41 @@ _CUSTOM_MESSAGE_KEYWORDS = {"pattern", "anyOf", "oneOf"}
 def _schema(name: str) -> dict[str, Any]:
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    _add_derived_keywords(schema)
+    return schema
+
+
+def _add_derived_keywords(node: Any) -> None:
+    """Keywords the schema files derive rather than write: the maxLength of every name field
+    from the resources it names (naming.base_name_limit), and the run id's pattern."""
+    if isinstance(node, dict):
+        uses = node.get(naming.NAMES_KEYWORD)
+        if isinstance(uses, list):
+            node["maxLength"] = naming.base_name_limit(uses).max_length
+        if node.get(RUN_ID_KEYWORD) is True:
+            node["pattern"] = f"^{naming.RUN_ID_PATTERN.pattern}$"
+            node["errorMessage"] = (
+                f"must be {naming.RUN_ID_LENGTH} lowercase hexadecimal digits, as the tuner "
+                "returns it"
+            )
+        for value in node.values():
+            _add_derived_keywords(value)
+    elif isinstance(node, list):
+        for item in node:
+            _add_derived_keywords(item)
+
+
+# A string schema marked with this keyword holds a run id.
+RUN_ID_KEYWORD = "x-runId"
+
+
+def schema_limit(name: str, *path: str) -> Any:
+    """The value at `path` (keys) in the named schema: a limit the rules apply."""
+    node: Any = _schema(name)
+    for key in path:
+        node = node[key]
+    return node
 
 
 _FORMATS = FormatChecker(formats=())
@@ -320,7 +350,42 @@ def _is_finite_number(instance: object) -> bool:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(_schema(name), format_checker=_FORMATS)
+    return _Validator(_schema(name), format_checker=_FORMATS)
+
+
+def _as_number(instance: Any) -> Any:
+    """A numeric string as the number it holds (an int when it is whole); anything else as it is."""
+    if not isinstance(instance, str) or not _NUMBER_TEXT.fullmatch(instance):
+        return instance
+    try:
+        return to_int(instance)
+    except ValueError:
+        pass
+    try:
+        return to_float(instance)
+    except ValueError:
+        return instance
+
+
+def _numeric_strings_too(keyword: str) -> Callable[..., Iterator[ValidationError]]:
+    """The keyword's check, applied to the number a numeric string holds as well: the schemas
+    accept counts and bounds written as strings ("120"), and their minimum/maximum hold for those."""
+    check = Draft202012Validator.VALIDATORS[keyword]
+
+    def numeric(
+        validator: Any, bound: Any, instance: Any, schema: Any
+    ) -> Iterator[ValidationError]:
+        if isinstance(instance, str) and len(instance) > schema.get("maxLength", len(instance)):
+            return  # too long to be read as a number: maxLength says so
+        yield from check(validator, bound, _as_number(instance), schema)
+
+    return numeric
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    {keyword: _numeric_strings_too(keyword) for keyword in ("minimum", "maximum")},
+)
 
 
 Rules = Callable[[Mapping[str, Any], "_Fields"], Iterator[Problem]]
@@ -372,12 +437,13 @@ def _describe(error: ValidationError) -> list[Problem]:
     if keyword == "pattern":
         return [Problem(path, f"{_show(instance)} does not match the pattern {expected}")]
     if keyword == "maxLength":
-        return [
-            Problem(
-                path,
-                f"{_show(instance)} is {len(instance)} characters long; at most {expected} are allowed",
-            )
-        ]
+        message = (
+            f"{_show(instance)} is {len(instance)} characters long; at most {expected} are allowed"
+        )
+        uses = schema.get(naming.NAMES_KEYWORD)
+        if isinstance(uses, list):
+            message += f": {naming.base_name_limit(uses).reason}"
+        return [Problem(path, message)]
     if keyword == "minLength":
         return [
             Problem(path, "must not be empty" if expected == 1 else f"needs {expected} characters")
@@ -541,7 +607,6 @@ class _Fields:
 
 def _ml_parameter_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
     yield from _image_rules(doc)
-    yield from _name_rules(fields)
     yield from _spot_rules(doc, fields)
     yield from _pair_rules(fields)
     yield from _autoscaling_rules(doc, fields)
@@ -564,20 +629,10 @@ def _image_rules(doc: Mapping[str, Any]) -> Iterator[Problem]:
         )
 
 
-def _name_rules(fields: _Fields) -> Iterator[Problem]:
-    endpoint = fields.get("endpointName")
-    limit = naming.max_base_length(naming.NAME_LIMIT)
-    if isinstance(endpoint, str) and len(endpoint) > limit:
-        yield Problem(
-            "$.endpointName",
-            f"{endpoint!r} is {len(endpoint)} characters long; endpoint configs are named "
-            f"'<endpointName>-<runId>' ({naming.RUN_SUFFIX_LENGTH} more characters, "
-            f"{naming.NAME_LIMIT} at most), so at most {limit} are allowed",
-        )
-
-
 def _spot_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
-    spot = fields.get("enableManagedSpotTraining", convert=to_bool, default=False)
+    spot = fields.get(
+        "enableManagedSpotTraining", convert=to_bool, default=DEFAULT_MANAGED_SPOT_TRAINING
+    )
     if not spot:
         return
     if "spotTrainingCheckpointS3Uri" not in doc:
@@ -658,29 +713,14 @@ def _tuning_limit_rules(fields: _Fields) -> Iterator[Problem]:
             "$.maxParallelTrainingJobs",
             f"{parallel} is greater than maxNumberOfTrainingJobs ({total})",
         )
-    runtime = fields.get("maxTuningRuntimeInSeconds", convert=to_int)
-    if runtime is not None and not (
-        MIN_TUNING_RUNTIME_SECONDS <= runtime <= MAX_TUNING_RUNTIME_SECONDS
-    ):
-        yield Problem(
-            "$.maxTuningRuntimeInSeconds",
-            f"{runtime} is outside what SageMaker allows: {MIN_TUNING_RUNTIME_SECONDS} to "
-            f"{MAX_TUNING_RUNTIME_SECONDS} seconds",
-        )
     path = ("completionCriteria", "maxNumberOfTrainingJobsNotImproving")
     not_improving = fields.get(*path, convert=to_int)
-    if not_improving is not None:
-        if not_improving < MIN_JOBS_NOT_IMPROVING:
-            yield Problem(
-                json_path(path),
-                f"{not_improving} is less than {MIN_JOBS_NOT_IMPROVING}, the least SageMaker allows",
-            )
-        elif total is not None and not_improving > total:
-            yield Problem(
-                json_path(path),
-                f"{not_improving} is greater than maxNumberOfTrainingJobs ({total}), so it could "
-                "never end the tuning job",
-            )
+    if not_improving is not None and total is not None and not_improving > total:
+        yield Problem(
+            json_path(path),
+            f"{not_improving} is greater than maxNumberOfTrainingJobs ({total}), so it could "
+            "never end the tuning job",
+        )
 
 
 def _strategy_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
@@ -695,11 +735,6 @@ def _strategy_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem
     if low is not None and high is not None and low > high:
         yield Problem(
             "$.hyperbandStrategyConfig.minResource", f"{low} is greater than maxResource ({high})"
-        )
-    if high is not None and high > MAX_HYPERBAND_RESOURCE:
-        yield Problem(
-            "$.hyperbandStrategyConfig.maxResource",
-            f"{high} is greater than {MAX_HYPERBAND_RESOURCE}, the most Hyperband allows",
         )
     if strategy == "Hyperband" and fields.get("trainingJobEarlyStoppingType") == "Auto":
         yield Problem(
@@ -717,16 +752,19 @@ def _endpoint_wait_rules(fields: _Fields) -> Iterator[Problem]:
     )
     if not interval or not timeout:
         return
+    max_checks = schema_limit(
+        "ml-parameters", "properties", "endpointWaitTimeoutSeconds", "x-maxChecks"
+    )
     if timeout < interval:
         yield Problem(
             "$.endpointWaitTimeoutSeconds",
             f"{timeout} is shorter than endpointWaitIntervalSeconds ({interval})",
         )
-    elif timeout // interval > MAX_ENDPOINT_WAIT_ATTEMPTS:
+    elif timeout // interval > max_checks:
         yield Problem(
             "$.endpointWaitIntervalSeconds",
             f"checking every {interval} s for {timeout} s makes {timeout // interval} checks; "
-            f"at most {MAX_ENDPOINT_WAIT_ATTEMPTS} fit in one execution's history, so check less "
+            f"at most {max_checks} fit in one execution's history, so check less "
             "often",
         )
 
@@ -749,25 +787,26 @@ def _hyperparameter_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[P
                 "$.parameterRanges",
                 "has no ranges; give at least one integer, continuous or categorical range to tune",
             )
-        elif total > MAX_TUNED_HYPERPARAMETERS:
+        elif total > schema_limit("hyperparameters", "x-limits", "maxTunedHyperparameters"):
+            most_tuned = schema_limit("hyperparameters", "x-limits", "maxTunedHyperparameters")
             yield Problem(
                 "$.parameterRanges",
-                f"has {total} ranges; a tuning job searches at most {MAX_TUNED_HYPERPARAMETERS} "
-                "hyperparameters",
+                f"has {total} ranges; a tuning job searches at most {most_tuned} hyperparameters",
             )
     static = fields.node("staticHyperParameters")
     if isinstance(static, Mapping):
+        most = schema_limit("hyperparameters", "x-limits", "maxHyperparameters")
         for key in static:
             if key in tuned:
                 yield Problem(
                     json_path(("staticHyperParameters", key)),
                     f"is also tuned at {tuned[key]}; a hyperparameter is either static or tuned",
                 )
-        if len(static) + total > MAX_HYPERPARAMETERS:
+        if len(static) + total > most:
             yield Problem(
                 "$.staticHyperParameters",
                 f"{len(static)} static and {total} tuned hyperparameters make "
-                f"{len(static) + total}; SageMaker allows at most {MAX_HYPERPARAMETERS}",
+                f"{len(static) + total}; SageMaker allows at most {most}",
             )
 
 

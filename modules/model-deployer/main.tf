@@ -16,13 +16,13 @@ locals {
   sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
 
   # SageMaker ARNs carry lowercased names. A run names its endpoint config
-  # <endpointName>-<runId>, the run id being 12 hex digits (one "?" each): the configs this
-  # module creates and deploys. The live config an update replaces may predate the module (the
+  # <endpointName>-<runId> (one "?" per hex digit of the run id): the configs this module
+  # creates and deploys. The live config an update replaces may predate the module (the
   # replaced stack named them <endpointName>-<timestamp>), so reads take any config of the
   # endpoint's name.
   endpoint_name        = local.ml.endpointName
   endpoint_arn         = "${local.sagemaker_arn_stem}:endpoint/${lower(local.endpoint_name)}"
-  endpoint_config_arn  = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-????????????"
+  endpoint_config_arn  = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-${var.run_id_wildcard}"
   endpoint_configs_arn = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-*"
 
   # Application Auto Scaling identifies scalable targets by generated IDs; its condition keys

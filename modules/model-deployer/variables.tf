@@ -23,13 +23,13 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "ml_parameters" {
-  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json). Rendered into the workflow; its endpoint name scopes the IAM permissions."
+  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json), checked by the root module against the schema. Rendered into the workflow; its endpoint name scopes the IAM permissions."
   type        = any
+}
 
-  validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.ml_parameters.endpointName))
-    error_message = "The ml_parameters.endpointName must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit."
-  }
+variable "run_id_wildcard" {
+  description = "IAM wildcard of a run id, one \"?\" per hex digit: a run names its endpoint configs <endpointName>-<runId>."
+  type        = string
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -21,11 +21,11 @@ locals {
   has_model_vpc       = length(try(local.ml.model.hosting.subnets, [])) > 0
   data_bucket_objects = [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}/*"]
 
-  # A run names its resources <base>-<runId>, the run id being 12 hex digits: one "?" per
-  # digit, so that another deployment whose base name starts with this one ("<base>-other")
-  # stays out of reach. SageMaker ARNs carry names lowercased. A tuning job names its training
-  # jobs <tuning job>-<NNN>-<suffix>.
-  run_id_wildcard  = "????????????"
+  # A run names its resources <base>-<runId>: one "?" per hex digit of the run id, so that
+  # another deployment whose base name starts with this one ("<base>-other") stays out of reach.
+  # SageMaker ARNs carry names lowercased. A tuning job names its training jobs
+  # <tuning job>-<NNN>-<suffix>.
+  run_id_wildcard  = var.run_id_wildcard
   tuning_job_arn   = "${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-${local.run_id_wildcard}"
   training_job_arn = "${local.sagemaker_arn_stem}:training-job/${local.tuning_job_base}-${local.run_id_wildcard}-*"
   model_arn        = "${local.sagemaker_arn_stem}:model/${local.model_base}-${local.run_id_wildcard}"

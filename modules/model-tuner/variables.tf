@@ -23,18 +23,13 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "ml_parameters" {
-  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json). Rendered into the workflow; its names scope the IAM permissions."
+  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json), checked by the root module against the schema. Rendered into the workflow; its names scope the IAM permissions."
   type        = any
+}
 
-  validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,18}$", var.ml_parameters.tuningJobName))
-    error_message = "The ml_parameters.tuningJobName must be 1-19 letters, digits and hyphens (a 13-character run suffix is added and SageMaker allows 32), starting and ending with a letter or digit."
-  }
-
-  validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,49}$", var.ml_parameters.model.name))
-    error_message = "The ml_parameters.model.name must be 1-50 letters, digits and hyphens (a 13-character run suffix is added and SageMaker allows 63), starting and ending with a letter or digit."
-  }
+variable "run_id_wildcard" {
+  description = "IAM wildcard of a run id, one \"?\" per hex digit: a run names its resources <base>-<runId>."
+  type        = string
 }
 
 variable "hyperparameters" {

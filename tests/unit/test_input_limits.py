@@ -181,7 +181,7 @@ def test_the_largest_count_is_accepted_and_parsed(ml_parameters) -> None:
     ml_parameters["maxTuningRuntimeInSeconds"] = "999999999999999999"
     problems = validate_ml_parameters(ml_parameters)
     assert [problem.path for problem in problems] == ["$.maxTuningRuntimeInSeconds"]
-    assert "outside what SageMaker allows" in problems[0].message
+    assert problems[0].message == "'999999999999999999' is greater than the maximum, 15768000"
     ml_parameters["maxTuningRuntimeInSeconds"] = "86400"
     ml_parameters["trainingInstanceVolumeSizeInGB"] = "999999999999999999"
     assert validate_ml_parameters(ml_parameters) == []

@@ -195,7 +195,8 @@ def test_names_must_follow_sagemaker_rules_and_leave_room_for_the_run_suffix(ml_
     ml_parameters["model"]["name"] = "survival_model"
     problems = validate_ml_parameters(ml_parameters)
     assert at(problems, "$.tuningJobName") == [
-        "'survival-tuning-2024' is 20 characters long; at most 19 are allowed"
+        "'survival-tuning-2024' is 20 characters long; at most 19 are allowed: a run names its "
+        "tuning job '<name>-<runId>', 13 characters more, and SageMaker allows 32"
     ]
     assert at(problems, "$.model.name") == [
         "must be letters and digits, optionally joined by hyphens, starting and ending with a "
@@ -207,7 +208,10 @@ def test_an_endpoint_name_too_long_for_its_endpoint_config_names_is_rejected(ml_
     ml_parameters["endpointName"] = "e" * 51
     [problem] = validate_ml_parameters(ml_parameters)
     assert problem.path == "$.endpointName"
-    assert "at most 50 are allowed" in problem.message
+    assert problem.message.endswith(
+        "at most 50 are allowed: a run names its endpoint config '<name>-<runId>', 13 characters "
+        "more, and SageMaker allows 63"
+    )
 
 
 def test_s3_uris_must_be_s3_uris(ml_parameters):
@@ -317,10 +321,9 @@ def test_tuning_limits_are_consistent(ml_parameters):
     ml_parameters["maxTuningRuntimeInSeconds"] = 60
     ml_parameters["completionCriteria"] = {"maxNumberOfTrainingJobsNotImproving": 2}
     assert messages(validate_ml_parameters(ml_parameters)) == [
-        "$.completionCriteria.maxNumberOfTrainingJobsNotImproving: 2 is less than 3, the least "
-        "SageMaker allows",
+        "$.completionCriteria.maxNumberOfTrainingJobsNotImproving: 2 is less than the minimum, 3",
         "$.maxParallelTrainingJobs: 20 is greater than maxNumberOfTrainingJobs (10)",
-        "$.maxTuningRuntimeInSeconds: 60 is outside what SageMaker allows: 120 to 15768000 seconds",
+        "$.maxTuningRuntimeInSeconds: 60 is less than the minimum, 120",
     ]
 
 
