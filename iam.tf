@@ -33,6 +33,7 @@ locals {
   ecr_images = compact([
     try(tostring(local.ml_parameters.trainingImage), ""),
     try(tostring(local.ml_parameters.inferenceImage), ""),
+    try(tostring(local.ml_parameters.model.hosting.inferenceImage), ""),
   ])
   ecr_repository_arns = distinct(concat(
     [

@@ -14,7 +14,13 @@ locals {
   # provider 6).
   region = data.aws_region.current.id
 
-  tags = merge(var.tags, { environment = var.environment })
+  # The seed's tag key, "Environment" (cost-allocation filters use it). Tag keys differ only in
+  # case for some services and are the same key for others (IAM), so a caller's tag named
+  # environment in any case gives way to it.
+  tags = merge(
+    { for key, value in var.tags : key => value if lower(key) != "environment" },
+    { Environment = var.environment },
+  )
 
   # Provider 3.39 cannot set a function's architecture (its default is x86_64), so Terraform
   # deploys the x86_64 package; lambda_package_path can point at another build.

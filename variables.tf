@@ -14,7 +14,7 @@ variable "name_prefix" {
 }
 
 variable "environment" {
-  description = "Environment name, added to every resource as the tag \"environment\"."
+  description = "Environment name, added to every resource as the tag \"Environment\" (the seed stack's key)."
   type        = string
   default     = "development"
 
@@ -25,7 +25,7 @@ variable "environment" {
 }
 
 variable "tags" {
-  description = "Tags of every resource, also given to the SageMaker jobs, models, endpoint configs and endpoints the workflow creates. The environment tag is added."
+  description = "Tags of every resource, also given to the SageMaker jobs, models, endpoint configs and endpoints the workflow creates. The Environment tag is added; a tag named environment in any case is replaced by it."
   type        = map(string)
   default     = {}
 }
@@ -178,13 +178,13 @@ variable "kms_key_arns" {
 # ---------------------------------------------------------------------------------------------
 
 variable "lambda_runtime" {
-  description = "Python runtime of the Lambda functions (python3.8 is the newest that AWS provider 3.39 accepts)."
+  description = "Python runtime of the Lambda functions: python3.8 or newer. The AWS provider validates it: 3.39 accepts python3.8 at most, python3.12 needs provider 5.27.0 or later (the README lists the version each runtime needs)."
   type        = string
   default     = "python3.12"
 
   validation {
-    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
-    error_message = "The lambda_runtime must be a Python 3 runtime identifier such as python3.12."
+    condition     = can(regex("^python3\\.([89]|[1-9][0-9])$", var.lambda_runtime))
+    error_message = "The lambda_runtime must be a Python runtime identifier from python3.8 on, such as python3.12: the Lambda package needs Python 3.8 or newer."
   }
 }
 

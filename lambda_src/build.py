@@ -3,11 +3,13 @@
     python lambda_src/build.py --arch x86_64|arm64 [--out lambda_src/dist] [--check]
 
 The zip holds `tuning_workflow/` (with its schemas) and the dependencies pinned in
-requirements-lambda.txt, installed by pip for the Lambda runtime's platform (manylinux2014, CPython
-3.12) with binary wheels only. What would make two builds differ is left out or fixed: entries
-are sorted, dated 1980-01-01, with modes 0644 (files) and 0755 (directories); no __pycache__ or
-.pyc; no console scripts (their first line names the Python that ran pip) and no RECORD files
-(they hash those scripts). pip's download cache is used, so repeat builds are fast.
+requirements-lambda.txt, installed by pip for the Lambda platform (manylinux2014) and the oldest
+runtime the module accepts (CPython 3.8), with binary wheels only: every wheel must support
+Python 3.8, and the same zip runs on python3.8 and every newer runtime (a compiled extension for
+3.8 is skipped by the others, which use its pure-Python fallback). What would make two builds
+differ is left out or fixed: entries are sorted, dated 1980-01-01, with modes 0644 (files) and
+0755 (directories); no __pycache__ or .pyc; no console scripts (their first line names the
+Python that ran pip) and no RECORD files (they hash those scripts). pip's download cache is used, so repeat builds are fast.
 
 --check builds into a temporary directory and exits 1 when the committed zip's entries differ
 from the fresh build's (names, modes, dates or contents), naming the entries that differ.
@@ -32,7 +34,8 @@ REQUIREMENTS = ROOT / "requirements-lambda.txt"
 DEFAULT_OUT = HERE / "dist"
 
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
-PYTHON_VERSION = "3.12"
+# The oldest Lambda runtime the module accepts (variables.tf, lambda_runtime).
+PYTHON_VERSION = "3.8"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 DIR_MODE = 0o755

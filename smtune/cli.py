@@ -42,7 +42,7 @@ STATE_MACHINE_ENV = "SMTUNE_STATE_MACHINE_ARN"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
 EXIT_CODES = """exit codes:
-  0  success (watch: the execution SUCCEEDED; validate: every file is valid)
+  0  success (watch: the execution SUCCEEDED; validate: every file is valid, warnings or not)
   1  validate: a file is invalid; start: the manifest is invalid; watch: the execution FAILED
   2  usage error, unreadable input, or an AWS error (one line on stderr says which;
      stop: one line per resource it could not stop, after stopping the others)
@@ -101,6 +101,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CliError("validate: --bucket checks the channels of --manifest; give --manifest too")
     loaded = [(kind, path, documents.read_json(path)) for kind, path in given]
     results = [(kind, path, _problems(kind, doc, buckets)) for kind, path, doc in loaded]
+    warnings = {path: documents.warnings_in(kind, doc) for kind, path, doc in loaded}
     valid = all(not problems for _, _, problems in results)
     if args.json:
         _print_json(
@@ -112,6 +113,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                         "kind": kind,
                         "valid": not problems,
                         "problems": [{"path": p, "message": m} for p, m in problems],
+                        "warnings": [{"path": p, "message": m} for p, m in warnings[path]],
                     }
                     for kind, path, problems in results
                 ],
@@ -123,6 +125,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{path}: valid {kind} file")
         for json_path, message in problems:
             print(f"{path}: {json_path}: {message}")
+        for json_path, message in warnings[path]:
+            print(f"{path}: warning: {json_path}: {message}")
     if valid:
         return EXIT_OK
     count = sum(len(problems) for _, _, problems in results)

@@ -67,3 +67,13 @@ def _validator(kind: str) -> Callable[[Any], list[Any]]:
 def problems_in(kind: str, document: Any) -> list[tuple[str, str]]:
     """Every problem of `document` as (JSON path, message), in the validator's order."""
     return [(problem.path, problem.message) for problem in _validator(kind)(document)]
+
+
+def warnings_in(kind: str, document: Any) -> list[tuple[str, str]]:
+    """What `document` asks for that the workflow accepts but does not do, as (JSON path,
+    message): the same warnings the PrepareTuningRun Lambda logs and returns."""
+    if kind != "ml-parameters":
+        return []
+    from tuning_workflow.validation import ml_parameter_warnings
+
+    return [(warning.path, warning.message) for warning in ml_parameter_warnings(document)]

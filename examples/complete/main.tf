@@ -17,6 +17,7 @@ module "sagemaker_tuner" {
   parameter_store_path = var.parameter_store_path
   ml_parameters_file   = var.ml_parameters_file
   hyperparameters_file = var.hyperparameters_file
+  lambda_runtime       = var.lambda_runtime
 
   enable_manifest_trigger    = var.enable_manifest_trigger
   manage_bucket_notification = var.manage_bucket_notification

@@ -13,7 +13,7 @@ variable "s3_bucket" {
 }
 
 variable "environment" {
-  description = "Environment name, added to every resource as the tag \"environment\"."
+  description = "Environment name, added to every resource as the tag \"Environment\" (the seed stack's key)."
   type        = string
   default     = "development"
 }
@@ -38,6 +38,17 @@ variable "hyperparameters_file" {
   description = "Path of hyperparameters.json, relative to this directory."
   type        = string
   default     = "../params/hyperparameters.json"
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the Lambda functions: python3.8 or newer. The AWS provider validates it: 3.39 accepts python3.8 at most, python3.12 needs provider 5.27.0 or later (the README lists the version each runtime needs)."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.([89]|[1-9][0-9])$", var.lambda_runtime))
+    error_message = "The lambda_runtime must be a Python runtime identifier from python3.8 on, such as python3.12: the Lambda package needs Python 3.8 or newer."
+  }
 }
 
 variable "name_prefix" {

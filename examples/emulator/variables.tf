@@ -25,15 +25,15 @@ variable "s3_bucket" {
 }
 
 variable "environment" {
-  description = "Environment name, added to every resource as the tag \"environment\"."
+  description = "Environment name, added to every resource as the tag \"Environment\" (the seed stack's key)."
   type        = string
   default     = "development"
 }
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published."
+  description = "Parameter Store path under which the parameters are published; null publishes under /<name_prefix>, \"/ml-project\" is the seed stack's path."
   type        = string
-  default     = "/ml-project"
+  default     = null
 }
 
 # ---------------------------------------------------------------------------------------------

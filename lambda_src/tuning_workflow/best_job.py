@@ -3,7 +3,8 @@
 The model's location comes from DescribeTrainingJob's ModelArtifacts, never from joining the
 output path and the job name (SageMaker decides that layout, and it differs with KMS or
 checkpointing). The inference image is the configured one, else the algorithm resource's
-inference container, else the training image.
+inference container, else the training image. The container's environment is the configured
+one (the seed's MODEL_TYPE and model.environment), left out when empty.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def find_best_training_job(
     quality_gate: Mapping[str, Any] | None,
     inference_image: str | None,
     sagemaker: Any = None,
+    environment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The best training job, its model container and the quality gate's verdict."""
     sagemaker = sagemaker or aws.client("sagemaker")
@@ -59,10 +61,13 @@ def find_best_training_job(
         objective,
         verdict["message"],
     )
+    container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
+    if environment:
+        container["Environment"] = {str(key): str(value) for key, value in environment.items()}
     return {
         "trainingJobName": training_job_name,
         "objective": objective,
-        "primaryContainer": {"Image": image, "ModelDataUrl": model_data_url},
+        "primaryContainer": container,
         "qualityGate": verdict,
     }
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from tuning_workflow import best_job, deployment, failure, prepare, trigger
 from tuning_workflow.aws import translate_transient_errors
-from tuning_workflow.events import require_int, require_str
+from tuning_workflow.events import optional_mapping, require_int, require_str
 from tuning_workflow.exceptions import ConfigurationError
 
 logging.getLogger("tuning_workflow").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
@@ -36,6 +36,7 @@ def find_best_training_job(event: Mapping[str, Any], context: Any = None) -> dic
         require_str(event, "tuningJobName"),
         event.get("qualityGate"),
         event.get("inferenceImage"),
+        environment=optional_mapping(event, "environment"),
     )
 
 

@@ -74,6 +74,12 @@ DEFAULT_S3_DATA_TYPE: str = schema_default("manifest", *_S3_DATA_SOURCE, "S3Data
 DEFAULT_S3_DATA_DISTRIBUTION: str = schema_default(
     "manifest", *_S3_DATA_SOURCE, "S3DataDistributionType"
 )
+# The seed trained with network isolation on, and so does this workflow unless told otherwise.
+DEFAULT_ENABLE_NETWORK_ISOLATION: bool = schema_default(
+    "ml-parameters", "properties", "enableNetworkIsolation"
+)
+# The environment variable of the model's container that the seed set to model.artifactType.
+MODEL_TYPE_VARIABLE = "MODEL_TYPE"
 
 _INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
@@ -172,6 +178,8 @@ class ModelSettings:
     hosting: HostingSettings
     artifact_type: str | None = None
     training_vpc: VpcSettings | None = None
+    # The container's environment: MODEL_TYPE from artifact_type, then model.environment.
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,7 @@ class MlParameters:
     input_content_type: str | None = None
     training_job_definition_name: str | None = None
     enable_managed_spot_training: bool = DEFAULT_MANAGED_SPOT_TRAINING
+    enable_network_isolation: bool = DEFAULT_ENABLE_NETWORK_ISOLATION
     spot_training_checkpoint_s3_uri: str | None = None
     training_instance_count: int = DEFAULT_TRAINING_INSTANCE_COUNT
     max_runtime_in_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
@@ -258,6 +267,29 @@ class MlParameters:
     def endpoint_wait_max_attempts(self) -> int:
         """How many times the wait loop checks the endpoint: timeout / interval, at least once."""
         return max(1, self.endpoint_wait_timeout_seconds // self.endpoint_wait_interval_seconds)
+
+
+def model_environment(model_doc: Mapping[str, Any]) -> dict[str, str]:
+    """The model container's environment: MODEL_TYPE = artifactType (as the seed set it), then
+    the variables of model.environment, which win over it."""
+    environment: dict[str, str] = {}
+    if model_doc.get("artifactType"):
+        environment[MODEL_TYPE_VARIABLE] = str(model_doc["artifactType"])
+    environment.update(
+        {str(key): str(value) for key, value in (model_doc.get("environment") or {}).items()}
+    )
+    return environment
+
+
+def inference_image_of(doc: Mapping[str, Any]) -> str | None:
+    """The configured inference image: inferenceImage, else the seed's
+    model.hosting.inferenceImage (validation refuses two different values)."""
+    image = doc.get("inferenceImage")
+    if image:
+        return str(image)
+    hosting = (doc.get("model") or {}).get("hosting") or {}
+    image = hosting.get("inferenceImage")
+    return str(image) if image else None
 
 
 def _vpc(subnets: Any, security_group_ids: Any) -> VpcSettings | None:
@@ -298,6 +330,7 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
         training_vpc=_vpc(
             model_doc.get("trainingSubnets"), model_doc.get("trainingSecurityGroupIds")
         ),
+        environment=model_environment(model_doc),
     )
 
     objective_doc = doc.get("objectiveMetric")
@@ -360,7 +393,7 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
         algorithm_arn=doc.get("algorithmARN"),
         training_image=doc.get("trainingImage"),
         metric_definitions=tuple(dict(item) for item in doc.get("metricDefinitions", ())),
-        inference_image=doc.get("inferenceImage"),
+        inference_image=inference_image_of(doc),
         objective=objective,
         max_tuning_runtime_in_seconds=_optional(doc.get("maxTuningRuntimeInSeconds"), to_int),
         completion_criteria=completion,
@@ -370,6 +403,9 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
         training_job_definition_name=doc.get("trainingJobDefinitionName"),
         enable_managed_spot_training=to_bool(
             doc.get("enableManagedSpotTraining", DEFAULT_MANAGED_SPOT_TRAINING)
+        ),
+        enable_network_isolation=to_bool(
+            doc.get("enableNetworkIsolation", DEFAULT_ENABLE_NETWORK_ISOLATION)
         ),
         spot_training_checkpoint_s3_uri=doc.get("spotTrainingCheckpointS3Uri"),
         training_instance_count=to_int(

@@ -9,6 +9,9 @@ With `deployment.dataBuckets` in the event (the Terraform module's data buckets)
 S3 and every channel must name one of those buckets: a foreign bucket is an input problem,
 reported before the manifest is read and before any SageMaker call. Without it (or with an
 empty list) any bucket is accepted.
+
+What the input asks for that is accepted but not done (the seed's Elastic Inference
+accelerator) is a warning: logged, and returned as `warnings` beside the result, valid or not.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from tuning_workflow.validation import (
     Problem,
     foreign_bucket_message,
     limit_problems,
+    ml_parameter_warnings,
     validate_run_documents,
 )
 
@@ -215,9 +219,10 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
             (manifest.label, _prefixed(problem, manifest.path_prefix))
             for problem in by_document["manifest"]
         ]
+    warnings = _warnings(ml_doc)
     if problems:
         logger.info("input rejected: %d problems", len(problems))
-        return invalid_result(problems)
+        return {**invalid_result(problems), "warnings": warnings}
 
     ml = parse_ml_parameters(ml_doc)
     run_id = naming.run_id(run_arn)
@@ -229,7 +234,10 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
             run_id_value=run_id,
         )
     except ValueError as error:
-        return invalid_result([("ml-parameters", Problem("$", str(error)))])
+        return {
+            **invalid_result([("ml-parameters", Problem("$", str(error)))]),
+            "warnings": warnings,
+        }
 
     tags = build_tags(deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type)
     tuning_job = build_tuning_job_request(
@@ -242,7 +250,10 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
         volume_kms_key_id=deployment.get("volumeKmsKeyId"),
         output_kms_key_id=deployment.get("outputKmsKeyId"),
     )
-    model: dict[str, Any] = {"inferenceImage": ml.inference_image or ml.training_image}
+    model: dict[str, Any] = {
+        "inferenceImage": ml.inference_image or ml.training_image,
+        "environment": dict(ml.model.environment),
+    }
     if ml.model.hosting.vpc is not None:
         model["VpcConfig"] = ml.model.hosting.vpc.to_api()
     logger.info("run %s prepared: tuning job %s", run_id, names.tuning_job)
@@ -254,7 +265,17 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
         "model": model,
         "qualityGate": ml.quality_gate.to_dict() if ml.quality_gate else None,
         "tags": tags,
+        "warnings": warnings,
     }
+
+
+def _warnings(ml_doc: Any) -> list[dict[str, str]]:
+    """The ml-parameters document's warnings, each logged, as {"document", "path", "message"}."""
+    warnings = []
+    for warning in ml_parameter_warnings(ml_doc):
+        logger.warning("ml-parameters %s", warning)
+        warnings.append({"document": "ml-parameters", **warning.to_dict()})
+    return warnings
 
 
 def _data_buckets(deployment: Mapping[str, Any]) -> tuple[str, ...]:

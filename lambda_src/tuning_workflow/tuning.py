@@ -142,6 +142,7 @@ def build_training_job_definition(
         },
         "StoppingCondition": stopping,
         "EnableManagedSpotTraining": spot,
+        "EnableNetworkIsolation": ml.enable_network_isolation,
     }
     if spot:
         definition["CheckpointConfig"] = {"S3Uri": ml.spot_training_checkpoint_s3_uri}

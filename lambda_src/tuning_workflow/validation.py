@@ -22,9 +22,9 @@ import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -119,6 +119,28 @@ def validate_manifest(doc: Any, data_buckets: Collection[str] | None = None) -> 
             yield from _channel_bucket_rules(fields, data_buckets)
 
     return _validate("manifest", doc, rules)
+
+
+def ml_parameter_warnings(doc: Any) -> list[Problem]:
+    """What an ml-parameters document asks for that is accepted but not done, sorted by path.
+
+    A warning does not make the document invalid: the run goes ahead without it. Today that is
+    the seed's `model.hosting.acceleratorType`: Elastic Inference was retired in April 2024, so
+    no accelerator is ever requested.
+    """
+    if limit_problems(doc) or not isinstance(doc, Mapping):
+        return []
+    hosting = _Fields(doc, set()).node("model", "hosting")
+    if not isinstance(hosting, Mapping) or "acceleratorType" not in hosting:
+        return []
+    return [
+        Problem(
+            json_path(("model", "hosting", "acceleratorType")),
+            f"{_show(hosting['acceleratorType'])} is ignored: Amazon Elastic Inference was "
+            "retired in April 2024, so the endpoint gets no accelerator; choose an instance type "
+            "with the inference hardware it needs (GPU or AWS Inferentia) instead",
+        )
+    ]
 
 
 def validate_deployer_input(doc: Any) -> list[Problem]:
@@ -289,7 +311,7 @@ _EXPECTED = {
 _CUSTOM_MESSAGE_KEYWORDS = {"pattern", "anyOf", "oneOf"}
 
 
-@cache
+@lru_cache(maxsize=None)
 def _schema(name: str) -> dict[str, Any]:
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
@@ -348,7 +370,7 @@ def _is_finite_number(instance: object) -> bool:
     return True
 
 
-@cache
+@lru_cache(maxsize=None)
 def _validator(name: str) -> Draft202012Validator:
     return _Validator(_schema(name), format_checker=_FORMATS)
 
@@ -388,7 +410,8 @@ _Validator = validators.extend(
 )
 
 
-Rules = Callable[[Mapping[str, Any], "_Fields"], Iterator[Problem]]
+if TYPE_CHECKING:  # collections.abc generics are subscriptable at run time from Python 3.9 only
+    Rules = Callable[[Mapping[str, Any], "_Fields"], Iterator[Problem]]
 
 
 def _validate(name: str, doc: Any, rules: Rules | None) -> list[Problem]:
@@ -607,6 +630,7 @@ class _Fields:
 
 def _ml_parameter_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
     yield from _image_rules(doc)
+    yield from _inference_image_rules(fields)
     yield from _spot_rules(doc, fields)
     yield from _pair_rules(fields)
     yield from _autoscaling_rules(doc, fields)
@@ -626,6 +650,19 @@ def _image_rules(doc: Mapping[str, Any]) -> Iterator[Problem]:
         yield Problem(
             "$.metricDefinitions",
             "is only used with 'trainingImage'; an algorithm resource defines its own metrics",
+        )
+
+
+def _inference_image_rules(fields: _Fields) -> Iterator[Problem]:
+    """inferenceImage and the seed's model.hosting.inferenceImage name the same thing: either
+    may be given, or both with the same value."""
+    image = fields.get("inferenceImage")
+    seed_image = fields.get("model", "hosting", "inferenceImage")
+    if isinstance(image, str) and isinstance(seed_image, str) and image != seed_image:
+        yield Problem(
+            "$.model.hosting.inferenceImage",
+            f"{_show(seed_image)} differs from inferenceImage ({_show(image)}); both name the "
+            "model's inference image: give it once, or the same in both places",
         )
 
 

@@ -184,3 +184,27 @@ def test_a_forged_line_in_a_key_is_printed_as_one_escaped_line(cli, tmp_path: Pa
     assert len(lines) == 2
     assert "['x\\nmanifest.json: valid manifest file']" in lines[0]
     assert not any(line.startswith("manifest.json: valid") for line in lines)
+
+
+def test_a_warning_is_printed_and_the_file_stays_valid(cli, tmp_path: Path) -> None:
+    # GIVEN the seed's template carrying its retired Elastic Inference accelerator
+    document = json.loads((SEED / "template-ml-parameters.json").read_text())
+    document["model"]["hosting"]["acceleratorType"] = "ml.eia2.medium"
+    path = write(tmp_path / "ml-parameters.json", document)
+
+    # WHEN it is validated
+    result = cli("validate", "--ml-parameters", path)
+
+    # THEN it is valid (exit 0), and the warning names the field and says why it is ignored
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == f"{path}: valid ml-parameters file"
+    assert lines[1].startswith(f"{path}: warning: $.model.hosting.acceleratorType: ")
+    assert "Elastic Inference was retired in April 2024" in lines[1]
+
+    # AND scripts get it as JSON
+    report = json.loads(cli("validate", "--ml-parameters", path, "--json").out)
+    assert report["valid"] is True
+    [entry] = report["files"]
+    assert entry["problems"] == []
+    assert [w["path"] for w in entry["warnings"]] == ["$.model.hosting.acceleratorType"]

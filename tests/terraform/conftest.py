@@ -118,7 +118,8 @@ def full_scenario(tmp_path_factory: pytest.TempPathFactory, lambda_package: Path
         "inputs": {
             "name_prefix": "tfplan-full",
             "environment": "staging",
-            "tags": {"team": "ml-platform"},
+            # A caller's tag named environment gives way to the module's Environment tag.
+            "tags": {"team": "ml-platform", "environment": "from-the-caller"},
             "s3_bucket": "sagemaker-tuner-demo",
             "additional_s3_bucket_names": ["extra-training-data"],
             "parameter_store_path": "/tfplan-full",

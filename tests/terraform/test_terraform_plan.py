@@ -132,7 +132,8 @@ def test_every_taggable_resource_carries_the_environment_and_the_caller_tags(
 
     assert len(taggable) > 40
     for resource in taggable:
-        assert resource["tags"] == {"environment": "staging", "team": "ml-platform"}, resource[
+        # The seed's key, Environment; the caller's lowercase environment tag is replaced.
+        assert resource["tags"] == {"Environment": "staging", "team": "ml-platform"}, resource[
             "address"
         ]
 

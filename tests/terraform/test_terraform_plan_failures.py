@@ -197,3 +197,32 @@ def test_a_value_too_big_for_parameter_store_is_named(plan_with: Callable[..., s
         "The value of /tfplan-bad/hyperparameters/staticHyperParameters/notes is 8193 bytes;"
         " Parameter Store holds at most 8192 bytes (Advanced tier)." in output
     )
+
+
+def test_the_seeds_files_unchanged_plan(
+    failing_root: TerraformDir, moto_endpoint: str, tmp_path: Path
+) -> None:
+    # GIVEN the seed stack's example files as it shipped them, placeholders and all, and the
+    # same template with the seed's optional inference image and Elastic Inference accelerator
+    seed = REPO_ROOT / "examples" / "seed"
+    template = json.loads((seed / "template-ml-parameters.json").read_text())
+    template["model"]["hosting"]["inferenceImage"] = (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"
+    )
+    template["model"]["hosting"]["acceleratorType"] = "ml.eia2.medium"
+    (tmp_path / "with-hosting-keys.json").write_text(json.dumps(template))
+
+    for ml_parameters in (
+        seed / "template-ml-parameters.json",
+        tmp_path / "with-hosting-keys.json",
+    ):
+        # WHEN each is planned
+        result = failing_root.plan(
+            {
+                "endpoint_url": moto_endpoint,
+                "ml_parameters_file": str(ml_parameters),
+                "hyperparameters_file": str(seed / "hyperparameters.json"),
+            }
+        )
+        # THEN the plan succeeds (2: changes to make)
+        assert result.returncode == 2, result.output

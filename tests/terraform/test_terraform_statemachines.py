@@ -436,7 +436,7 @@ def test_tuner_carries_its_functions_role_and_the_parameter_documents(
     assert prepare["Payload"]["executionArn.$"] == "$$.Execution.Id"
     assert prepare["Payload"]["deployment"] == {
         "sagemakerRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/tfplan-full-sagemaker-execution",
-        "tags": {"environment": "staging", "team": "ml-platform"},
+        "tags": {"Environment": "staging", "team": "ml-platform"},
         "volumeKmsKeyId": KMS_KEYS["training_volume"],
         "outputKmsKeyId": KMS_KEYS["training_output"],
         # Channels and manifests must name one of these: s3_bucket, additional_s3_bucket_names.
@@ -487,7 +487,7 @@ def test_deployer_carries_its_functions_and_scaling_integrations(
         == (seed_documents["ml_parameters"])
     )
     assert states["PlanDeployment"]["Parameters"]["Payload"]["deployment"] == {
-        "tags": {"environment": "staging", "team": "ml-platform"},
+        "tags": {"Environment": "staging", "team": "ml-platform"},
         "endpointKmsKeyId": KMS_KEYS["endpoint"],
     }
     assert states["StartEndpointDeployment"]["Parameters"] == {

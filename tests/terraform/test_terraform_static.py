@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -93,3 +94,44 @@ def test_configuration_initialises_and_validates(
 
     assert result.returncode == 0, result.output
     assert "Success! The configuration is valid." in result.stdout
+
+
+def _variable_block(path: Path, name: str) -> str:
+    match = re.search(rf'(?ms)^variable "{name}" {{\n.*?^}}\n', path.read_text())
+    assert match, f"{path}: no variable {name}"
+    return match.group(0)
+
+
+def test_the_complete_example_takes_the_lambda_runtime_as_the_module_does() -> None:
+    # GIVEN the root module's lambda_runtime variable and the complete example's
+    root = _variable_block(REPO_ROOT / "variables.tf", "lambda_runtime")
+    example = _variable_block(REPO_ROOT / "examples/complete/variables.tf", "lambda_runtime")
+    # THEN they read the same (description, default, validation), and the example passes it on
+    assert example == root
+    main = (REPO_ROOT / "examples/complete/main.tf").read_text()
+    assert re.search(r"(?m)^\s*lambda_runtime\s*=\s*var\.lambda_runtime$", main)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "accepted"),
+    [
+        ("python3.8", True),
+        ("python3.9", True),
+        ("python3.12", True),
+        ("python3.14", True),
+        ("python3.20", True),
+        ("python3.7", False),
+        ("python3.0", False),
+        ("python3.08", False),
+        ("python3", False),
+        ("python2.7", False),
+        ("nodejs20.x", False),
+    ],
+)
+def test_the_lambda_runtime_is_a_python_from_3_8_on(runtime: str, accepted: bool) -> None:
+    block = _variable_block(REPO_ROOT / "variables.tf", "lambda_runtime")
+    pattern = re.search(r'can\(regex\("(.+?)", var\.lambda_runtime\)\)', block)
+    assert pattern
+    # The HCL string escapes its backslashes; the expression is RE2's, which Python reads alike.
+    expression = pattern.group(1).replace("\\\\", "\\")
+    assert (re.search(expression, runtime) is not None) is accepted

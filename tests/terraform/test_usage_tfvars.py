@@ -1,11 +1,13 @@
 """Usage 1: `terraform apply -var-file=...` of examples/complete, from a fresh copy of the
 repository's files, as its README says. The only addition is a Terraform override file that
-points the example's provider at the local moto server (and picks a runtime provider 3.39
-knows); the example itself is used unchanged."""
+points the example's provider at the local moto server; the tfvars pick, through the example's
+lambda_runtime variable, a runtime that provider 3.39 knows. The example itself is used
+unchanged."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -56,15 +58,20 @@ def test_apply_with_a_var_file_then_destroy(
 ) -> None:
     checkout = fresh_checkout(tmp_path / "checkout")
     example = checkout / "examples" / "complete"
-    override = {
-        "provider": {"aws": emulator_provider(moto_endpoint)},
-        "module": {"sagemaker_tuner": {"lambda_runtime": TEST_RUNTIME}},
-    }
+    override = {"provider": {"aws": emulator_provider(moto_endpoint)}}
     (example / "emulator_override.tf.json").write_text(json.dumps(override, indent=2))
-    # The user's tfvars: the shipped example, with their bucket.
+    # The user's tfvars: the shipped example, with their bucket and the runtime their provider
+    # (3.39 here) accepts.
     tfvars = tmp_path / "my.tfvars"
     example_vars = (example / "terraform.tfvars.example").read_text()
-    tfvars.write_text(example_vars.replace('"my-ml-bucket"', '"usage-one-data"'))
+    assert re.search(r'(?m)^lambda_runtime\s*=\s*"python3\.12"$', example_vars)
+    tfvars.write_text(
+        re.sub(
+            r"(?m)^lambda_runtime\s*=.*$",
+            f'lambda_runtime = "{TEST_RUNTIME}"',
+            example_vars.replace('"my-ml-bucket"', '"usage-one-data"'),
+        )
+    )
     aws("s3").create_bucket(Bucket="usage-one-data")
 
     terraform = terraform_dir(example)

@@ -280,3 +280,40 @@ def test_a_gate_without_an_objective_value_fails_with_a_reason():
     verdict = evaluate_quality_gate(None, {"threshold": 0.8, "direction": "Maximize"})
     assert verdict["passed"] is False
     assert "reported no final objective value" in verdict["message"]
+
+
+def test_the_configured_environment_goes_into_the_model_container():
+    sagemaker, stubber = stubbed_sagemaker()
+    stubber.add_response("describe_hyper_parameter_tuning_job", tuning_job_response(best_summary()))
+    stubber.add_response(
+        "describe_training_job",
+        training_job_response({"AlgorithmName": ALGORITHM_ARN}, "s3://b/model.tar.gz"),
+    )
+    with stubber:
+        result = find_best_training_job(
+            TUNING_JOB,
+            None,
+            INFERENCE_IMAGE,
+            sagemaker=sagemaker,
+            environment={"MODEL_TYPE": "MOJO"},
+        )
+    assert result["primaryContainer"] == {
+        "Image": INFERENCE_IMAGE,
+        "ModelDataUrl": "s3://b/model.tar.gz",
+        "Environment": {"MODEL_TYPE": "MOJO"},
+    }
+
+
+@pytest.mark.parametrize("environment", [None, {}])
+def test_no_environment_sends_no_environment_key(environment):
+    sagemaker, stubber = stubbed_sagemaker()
+    stubber.add_response("describe_hyper_parameter_tuning_job", tuning_job_response(best_summary()))
+    stubber.add_response(
+        "describe_training_job",
+        training_job_response({"AlgorithmName": ALGORITHM_ARN}, "s3://b/model.tar.gz"),
+    )
+    with stubber:
+        result = find_best_training_job(
+            TUNING_JOB, None, INFERENCE_IMAGE, sagemaker=sagemaker, environment=environment
+        )
+    assert "Environment" not in result["primaryContainer"]

@@ -53,6 +53,7 @@ def test_find_best_training_job_handler(sagemaker):
     # moto's best job scores 1 on its objective: the 0.8 gate is met
     assert result["qualityGate"]["passed"] is True
     assert result["primaryContainer"]["Image"] == "image:1"
+    assert result["primaryContainer"]["Environment"] == {"MODEL_TYPE": "MOJO"}
 
 
 def test_plan_start_and_check_an_endpoint_end_to_end(sagemaker):

@@ -206,3 +206,63 @@ def test_load_validates_before_parsing(ml_parameters):
     assert str(caught.value).startswith("2 problems in the input: $: 'endpointName' is required")
     with pytest.raises(InvalidInputError):
         load_manifest({"channels": []})
+
+
+# ---------------------------------------------------------------------------------------------
+# What the seed did that is kept: network isolation, MODEL_TYPE, model.hosting.inferenceImage
+# ---------------------------------------------------------------------------------------------
+
+
+def test_training_runs_network_isolated_unless_turned_off(ml_parameters):
+    # GIVEN the seed's parameters, which do not mention network isolation
+    assert "enableNetworkIsolation" not in ml_parameters
+    # THEN training is isolated, as the seed's was
+    assert parse_ml_parameters(ml_parameters).enable_network_isolation is True
+
+    # WHEN it is turned off, in any of the spellings booleans take
+    for spelling in (False, "False", "false"):
+        ml_parameters["enableNetworkIsolation"] = spelling
+        assert parse_ml_parameters(ml_parameters).enable_network_isolation is False
+    ml_parameters["enableNetworkIsolation"] = "True"
+    assert parse_ml_parameters(ml_parameters).enable_network_isolation is True
+
+
+def test_the_model_type_variable_is_the_artifact_type_as_the_seed_set_it(ml_parameters):
+    # GIVEN the seed's artifactType and no environment of its own
+    assert ml_parameters["model"]["artifactType"] == "MOJO"
+    ml = parse_ml_parameters(ml_parameters)
+    assert ml.model.environment == {"MODEL_TYPE": "MOJO"}
+
+    # WHEN the document gives an environment: its variables are added and win
+    ml_parameters["model"]["environment"] = {"MODEL_TYPE": "POJO", "JAVA_OPTS": "-Xmx2g"}
+    ml = parse_ml_parameters(ml_parameters)
+    assert ml.model.environment == {"MODEL_TYPE": "POJO", "JAVA_OPTS": "-Xmx2g"}
+
+    # WHEN there is neither an artifact type nor an environment: no variables
+    del ml_parameters["model"]["artifactType"]
+    del ml_parameters["model"]["environment"]
+    assert parse_ml_parameters(ml_parameters).model.environment == {}
+
+
+@pytest.mark.parametrize(
+    ("root", "seed", "expected"),
+    [
+        (None, "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1", "seed"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:2", None, "root"),
+        (
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:3",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:3",
+            "root",
+        ),
+        (None, None, None),
+    ],
+)
+def test_the_inference_image_may_be_given_where_the_seed_put_it(
+    ml_parameters, root, seed, expected
+):
+    if root is not None:
+        ml_parameters["inferenceImage"] = root
+    if seed is not None:
+        ml_parameters["model"]["hosting"]["inferenceImage"] = seed
+    ml = parse_ml_parameters(ml_parameters)
+    assert ml.inference_image == {"root": root, "seed": seed, None: None}[expected]

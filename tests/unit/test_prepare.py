@@ -48,6 +48,7 @@ def test_the_seed_manifest_as_input_prepares_a_complete_run():
     assert len(job["TrainingJobDefinition"]["InputDataConfig"]) == 2
     assert result["model"] == {
         "inferenceImage": None,
+        "environment": {"MODEL_TYPE": "MOJO"},
         "VpcConfig": {
             "SecurityGroupIds": ["sg-0a1b2c3d4e5f60718"],
             "Subnets": [
@@ -64,6 +65,8 @@ def test_the_seed_manifest_as_input_prepares_a_complete_run():
         {"Key": "run-id", "Value": expected_run_id},
     ]
     assert job["Tags"] == result["tags"]
+    assert job["TrainingJobDefinition"]["EnableNetworkIsolation"] is True
+    assert result["warnings"] == []
 
 
 def test_the_manifest_may_be_wrapped_in_a_manifest_key():
@@ -195,7 +198,10 @@ def test_hosting_without_a_vpc_sends_no_vpc_config():
     event = load_event("prepare_tuning_run")
     del event["mlParameters"]["model"]["hosting"]["subnets"]
     del event["mlParameters"]["model"]["hosting"]["securityGroupIds"]
-    assert prepare_tuning_run(event, s3=object())["model"] == {"inferenceImage": None}
+    assert prepare_tuning_run(event, s3=object())["model"] == {
+        "inferenceImage": None,
+        "environment": {"MODEL_TYPE": "MOJO"},
+    }
 
 
 @pytest.mark.parametrize("field", ["executionArn", "mlParameters", "hyperparameters", "input"])
@@ -213,3 +219,46 @@ def test_the_sagemaker_role_is_required():
         InvalidEventError, match="event.deployment lacks the field 'sagemakerRoleArn'"
     ):
         prepare_tuning_run(event, s3=object())
+
+
+def test_the_seeds_hosting_keys_run_with_a_logged_and_returned_warning(caplog):
+    # GIVEN the seed's inference image and its retired Elastic Inference accelerator
+    event = load_event("prepare_tuning_run")
+    hosting = event["mlParameters"]["model"]["hosting"]
+    hosting["inferenceImage"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/gbm-serve:1"
+    hosting["acceleratorType"] = "ml.eia2.medium"
+
+    # WHEN the run is prepared
+    with caplog.at_level("WARNING", logger="tuning_workflow"):
+        result = prepare_tuning_run(event, s3=object())
+
+    # THEN it is valid, uses the seed's image, and reports the accelerator without sending it
+    assert result["valid"] is True
+    assert result["model"]["inferenceImage"] == hosting["inferenceImage"]
+    [warning] = result["warnings"]
+    assert warning["document"] == "ml-parameters"
+    assert warning["path"] == "$.model.hosting.acceleratorType"
+    assert "Elastic Inference was retired in April 2024" in warning["message"]
+    assert "ml.eia2.medium" not in json.dumps(result["tuningJob"])
+    assert any(
+        record.levelname == "WARNING" and "$.model.hosting.acceleratorType" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_warnings_come_with_an_invalid_result_too():
+    event = load_event("prepare_tuning_run")
+    event["mlParameters"]["model"]["hosting"]["acceleratorType"] = "ml.eia1.large"
+    event["mlParameters"]["model"]["hosting"]["instanceType"] = "c5.2xlarge"
+
+    result = prepare_tuning_run(event, s3=object())
+
+    assert result["valid"] is False
+    assert [w["path"] for w in result["warnings"]] == ["$.model.hosting.acceleratorType"]
+
+
+def test_the_model_environment_is_passed_to_the_model_step():
+    event = load_event("prepare_tuning_run")
+    event["mlParameters"]["model"]["environment"] = {"JAVA_OPTS": "-Xmx4g"}
+    result = prepare_tuning_run(event, s3=object())
+    assert result["model"]["environment"] == {"MODEL_TYPE": "MOJO", "JAVA_OPTS": "-Xmx4g"}

@@ -288,3 +288,19 @@ def test_tags_merge_the_deployment_tags_with_the_run_id():
         {"Key": "artifact-type", "Value": "MOJO"},
         {"Key": "run-id", "Value": "0123456789ab"},
     ]
+
+
+def test_training_is_network_isolated_as_the_seeds_was_unless_turned_off(
+    ml_parameters, hyperparameters, manifest
+):
+    # GIVEN the seed's parameters (no enableNetworkIsolation): isolated
+    request = build(ml_parameters, hyperparameters, manifest)
+    assert request["TrainingJobDefinition"]["EnableNetworkIsolation"] is True
+    assert_valid_request(request)
+
+    # WHEN the document turns it off with the string the seed's files use for booleans
+    ml_parameters["enableNetworkIsolation"] = "False"
+    request = build(ml_parameters, hyperparameters, manifest)
+    # THEN the training jobs may reach the network
+    assert request["TrainingJobDefinition"]["EnableNetworkIsolation"] is False
+    assert_valid_request(request)

@@ -12,6 +12,7 @@ from tuning_workflow.validation import (
     Problem,
     json_path,
     load_schema,
+    ml_parameter_warnings,
     sort_problems,
     validate_deployer_input,
     validate_hyperparameters,
@@ -19,6 +20,8 @@ from tuning_workflow.validation import (
     validate_ml_parameters,
     validate_run_documents,
 )
+
+from .conftest import EXAMPLES, read_json
 
 
 def messages(problems: list[Problem]) -> list[str]:
@@ -577,3 +580,98 @@ def test_a_problem_reads_as_path_colon_message():
     problem = Problem("$.model.name", "must not be empty")
     assert str(problem) == "$.model.name: must not be empty"
     assert problem.to_dict() == {"path": "$.model.name", "message": "must not be empty"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The seed's keys: kept, and warned about when they no longer do anything
+# ---------------------------------------------------------------------------------------------
+
+SEED_DIR = EXAMPLES / "seed"
+
+
+def test_the_seed_files_unchanged_have_no_problem_and_only_the_warnings_they_call_for():
+    # GIVEN the seed's example files, exactly as the seed shipped them
+    ml = read_json(SEED_DIR / "template-ml-parameters.json")
+    hp = read_json(SEED_DIR / "hyperparameters.json")
+    manifest = read_json(SEED_DIR / "manifest.json")
+
+    # WHEN they are validated
+    problems = validate_run_documents(ml, hp, manifest)
+    warnings = ml_parameter_warnings(ml)
+
+    # THEN nothing is wrong, and a warning comes only with the retired accelerator
+    assert problems == {"ml-parameters": [], "hyperparameters": [], "manifest": []}
+    carries_accelerator = "acceleratorType" in ml["model"]["hosting"]
+    assert [w.path for w in warnings] == (
+        ["$.model.hosting.acceleratorType"] if carries_accelerator else []
+    )
+
+
+def test_the_seeds_optional_hosting_keys_are_accepted_and_the_accelerator_is_a_warning(
+    seed_documents,
+):
+    # GIVEN the seed's template with the seed's two optional hosting keys
+    ml = seed_documents["ml-parameters"]
+    ml["model"]["hosting"]["inferenceImage"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/gbm:1"
+    ml["model"]["hosting"]["acceleratorType"] = "ml.eia2.medium"
+
+    # WHEN it is validated
+    problems = validate_ml_parameters(ml)
+    warnings = ml_parameter_warnings(ml)
+
+    # THEN it is valid, and the accelerator is reported as retired and ignored
+    assert problems == []
+    [warning] = warnings
+    assert warning.path == "$.model.hosting.acceleratorType"
+    assert "'ml.eia2.medium' is ignored" in warning.message
+    assert "Elastic Inference was retired in April 2024" in warning.message
+
+
+@pytest.mark.parametrize(
+    "document",
+    [None, [], "text", {"model": "not an object"}, {"model": {"hosting": []}}, {"a": [[[]]] * 2}],
+)
+def test_warnings_of_a_document_of_any_shape_are_a_list(document):
+    assert ml_parameter_warnings(document) == []
+
+
+def test_two_different_inference_images_are_a_problem(ml_parameters):
+    ml_parameters["inferenceImage"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1"
+    ml_parameters["model"]["hosting"]["inferenceImage"] = (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:2"
+    )
+    assert at(validate_ml_parameters(ml_parameters), "$.model.hosting.inferenceImage") == [
+        "'123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:2' differs from inferenceImage "
+        "('123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1'); both name the model's "
+        "inference image: give it once, or the same in both places"
+    ]
+
+    ml_parameters["model"]["hosting"]["inferenceImage"] = ml_parameters["inferenceImage"]
+    assert validate_ml_parameters(ml_parameters) == []
+
+
+@pytest.mark.parametrize("value", [True, False, "True", "false"])
+def test_network_isolation_is_a_boolean_in_any_spelling(ml_parameters, value):
+    ml_parameters["enableNetworkIsolation"] = value
+    assert validate_ml_parameters(ml_parameters) == []
+
+
+def test_network_isolation_that_is_not_a_boolean_is_a_problem(ml_parameters):
+    ml_parameters["enableNetworkIsolation"] = "yes"
+    assert at(validate_ml_parameters(ml_parameters), "$.enableNetworkIsolation") == [
+        'must be true or false (a boolean, or the string "true" or "false" in any case), '
+        "got 'yes'"
+    ]
+
+
+def test_the_model_environment_is_a_map_of_strings_with_valid_names(ml_parameters):
+    ml_parameters["model"]["environment"] = {"MODEL_TYPE": "MOJO", "_X1": ""}
+    assert validate_ml_parameters(ml_parameters) == []
+
+    ml_parameters["model"]["environment"] = {"1BAD": "x", "GOOD": 3}
+    problems = validate_ml_parameters(ml_parameters)
+    assert at(problems, "$.model.environment") == [
+        "environment variable names are letters, digits and underscores, not starting with a "
+        "digit, at most 1024 characters, got '1BAD'"
+    ]
+    assert at(problems, "$.model.environment.GOOD") == ["expected a string, got a number 3"]

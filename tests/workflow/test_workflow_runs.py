@@ -67,8 +67,14 @@ def test_first_run_creates_the_endpoint_from_the_best_training_job(
     assert output["tuning"]["bestTrainingJobName"] == best
 
     model = sagemaker.describe_model(ModelName=output["tuning"]["modelName"])
-    artifacts = sagemaker.describe_training_job(TrainingJobName=best)["ModelArtifacts"]
-    assert model["PrimaryContainer"]["ModelDataUrl"] == artifacts["S3ModelArtifacts"]
+    training_job = sagemaker.describe_training_job(TrainingJobName=best)
+    assert (
+        model["PrimaryContainer"]["ModelDataUrl"]
+        == training_job["ModelArtifacts"]["S3ModelArtifacts"]
+    )
+    # As the seed did: MODEL_TYPE from model.artifactType, training isolated from the network.
+    assert model["PrimaryContainer"]["Environment"] == {"MODEL_TYPE": "MOJO"}
+    assert training_job["EnableNetworkIsolation"] is True
 
     live = endpoint(main_stack)
     assert live["EndpointStatus"] == "InService"
