@@ -43,7 +43,8 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<ke
 
 EXIT_CODES = """exit codes:
   0  success (watch: the execution SUCCEEDED; validate: every file is valid, warnings or not)
-  1  validate: a file is invalid; start: the manifest is invalid; watch: the execution FAILED
+  1  validate: a file is invalid (--strict: or has a warning); start: the manifest is invalid;
+     watch: the execution FAILED
   2  usage error, unreadable input, or an AWS error (one line on stderr says which;
      stop: one line per resource it could not stop, after stopping the others)
   3  watch: the execution TIMED_OUT
@@ -101,7 +102,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CliError("validate: --bucket checks the channels of --manifest; give --manifest too")
     loaded = [(kind, path, documents.read_json(path)) for kind, path in given]
     results = [(kind, path, _problems(kind, doc, buckets)) for kind, path, doc in loaded]
-    warnings = {path: documents.warnings_in(kind, doc) for kind, path, doc in loaded}
+    warnings = {
+        path: documents.warnings_in(kind, doc) + documents.placeholder_warnings(doc)
+        for kind, path, doc in loaded
+    }
+    if args.strict:  # every warning is a problem
+        results = [(kind, path, problems + warnings[path]) for kind, path, problems in results]
+        warnings = {path: [] for path in warnings}
     valid = all(not problems for _, _, problems in results)
     if args.json:
         _print_json(
@@ -398,6 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a bucket the manifest's channels may read from, as the deployment's s3_bucket and "
         "additional_s3_bucket_names (repeatable; without it any bucket is accepted)",
+    )
+    sub.add_argument(
+        "--strict",
+        action="store_true",
+        help="count every warning (an unfilled template placeholder such as <region>, an "
+        "ignored setting) as a problem: exit 1",
     )
     sub.add_argument("--json", action="store_true", help="print the result as JSON")
 

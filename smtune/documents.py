@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,9 +35,41 @@ def read_json(path: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+        raise CliError(f"{path}: {describe_json_error(exc, text)}") from exc
+
+
+# json's messages, some of which end in "at" and leave the position to a suffix, as sentences.
+_JSON_ERRORS = {
+    "Unterminated string starting at": "a string starts here and is never closed",
+    "Expecting value": "a value was expected here",
+    "Expecting ',' delimiter": "a ',' was expected here",
+    "Expecting ':' delimiter": "a ':' was expected here",
+    "Expecting property name enclosed in double quotes": (
+        "a property name in double quotes was expected here"
+    ),
+    "Invalid control character at": (
+        "a control character (a line break or a tab, say) is not allowed inside a string"
+    ),
+    "Invalid \\escape": "this backslash escape is not valid JSON",
+    "Invalid \\uXXXX escape": "this \\u escape needs four hexadecimal digits",
+    "Extra data": "more text follows the end of the JSON document",
+}
+
+
+def describe_json_error(error: json.JSONDecodeError, text: str) -> str:
+    """One whole sentence: where the JSON breaks (line and column) and what is wrong there."""
+    message = error.msg.removesuffix(" at")
+    what = (
+        _JSON_ERRORS.get(error.msg)
+        or _JSON_ERRORS.get(message)
+        or message[:1].lower() + message[1:]
+    )
+    sentence = f"invalid JSON at line {error.lineno} column {error.colno}: {what}"
+    if error.msg.startswith("Unterminated string"):
+        sentence += " (the file ends inside it: is it cut short?)"
+    elif not text[error.pos :].strip() and error.msg != "Extra data":
+        sentence += " (the file ends there: is it cut short?)"
+    return sentence + "."
 
 
 def write_text(path: str, text: str, overwrite: bool = True) -> None:
@@ -77,3 +110,38 @@ def warnings_in(kind: str, document: Any) -> list[tuple[str, str]]:
     from tuning_workflow.validation import ml_parameter_warnings
 
     return [(warning.path, warning.message) for warning in ml_parameter_warnings(document)]
+
+
+# A placeholder of the seed's template: `<region>`, `<account-id>`, `<bucket-name>`, ...
+_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_.-]{0,62}>")
+
+
+def placeholder_warnings(document: Any) -> list[tuple[str, str]]:
+    """Every string value that still holds a template placeholder (`<region>`), as (JSON path,
+    message), in document order. The schemas accept them (the seed's own template validates),
+    so they are warnings: the run would fail later, at SageMaker or S3."""
+    from tuning_workflow.validation import json_path
+
+    found: list[tuple[str, str]] = []
+
+    def visit(node: Any, parts: tuple[str | int, ...]) -> None:
+        if isinstance(node, str):
+            names = list(dict.fromkeys(_PLACEHOLDER.findall(node)))
+            if names:
+                listed = ", ".join(names)
+                noun = "placeholder" if len(names) == 1 else "placeholders"
+                found.append(
+                    (
+                        json_path(parts),
+                        f"still holds the template {noun} {listed}: fill in the value",
+                    )
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                visit(value, (*parts, str(key)))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                visit(value, (*parts, index))
+
+    visit(document, ())
+    return found

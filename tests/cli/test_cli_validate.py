@@ -107,8 +107,28 @@ def test_invalid_json_names_the_line_and_column(cli, tmp_path: Path) -> None:
     result = cli("validate", "--manifest", str(path))
 
     assert result.code == 2
-    assert result.err.startswith(f"smtune: error: {path}: invalid JSON at line 2 column ")
-    assert result.err.count("\n") == 1
+    assert result.err == (
+        f"smtune: error: {path}: invalid JSON at line 2 column 16: a value was expected here.\n"
+    )
+
+
+def test_a_truncated_file_is_described_in_a_whole_sentence(cli, tmp_path: Path) -> None:
+    # GIVEN the seed's template cut short in the middle of a string
+    text = (SEED / "template-ml-parameters.json").read_text()
+    path = tmp_path / "ml-parameters.json"
+    path.write_text(text[: text.index('"survival-endpoint"') + 6])
+
+    result = cli("validate", "--ml-parameters", str(path))
+
+    # THEN the message is one sentence: where the string starts, and that the file ends in it
+    line = text[: text.index('"survival-endpoint"')].count("\n") + 1
+    column = len(text[: text.index('"survival-endpoint"')].rsplit("\n", 1)[1]) + 1
+    assert result.code == 2
+    assert result.err == (
+        f"smtune: error: {path}: invalid JSON at line {line} column {column}: a string starts "
+        "here and is never closed (the file ends inside it: is it cut short?).\n"
+    )
+    assert "starting at" not in result.err
 
 
 def test_a_directory_is_not_a_file(cli, tmp_path: Path) -> None:
@@ -140,6 +160,8 @@ def test_bucket_refuses_a_channel_on_another_bucket(cli, tmp_path: Path) -> None
     assert result.out.splitlines() == [
         f"{path}: $.channels[1].s3DataSource.S3Uri: channel 'validation': bucket "
         f"'someone-elses-bucket' is not one of this deployment's buckets: {bucket}, shared",
+        f"{path}: warning: $.channels[0].s3DataSource.S3Uri: still holds the template "
+        "placeholder <s3bucket>: fill in the value",
         "1 problem in 1 of 1 file",
     ]
 
@@ -151,7 +173,8 @@ def test_bucket_accepts_channels_on_the_given_buckets(cli) -> None:
     result = cli("validate", "--manifest", str(SEED / "manifest.json"), "--bucket", bucket)
 
     assert result.code == 0
-    assert result.out == f"{SEED / 'manifest.json'}: valid manifest file\n"
+    assert result.out.splitlines()[0] == f"{SEED / 'manifest.json'}: valid manifest file"
+    assert all(": warning: " in line for line in result.out.splitlines()[1:])
 
 
 def test_without_bucket_any_bucket_is_accepted(cli, tmp_path: Path) -> None:
@@ -180,7 +203,7 @@ def test_a_forged_line_in_a_key_is_printed_as_one_escaped_line(cli, tmp_path: Pa
 
     # THEN the key is one escaped line of the report; no line claims the file is valid
     assert result.code == 1
-    lines = result.out.splitlines()
+    lines = [line for line in result.out.splitlines() if ": warning: $.channels" not in line]
     assert len(lines) == 2
     assert "['x\\nmanifest.json: valid manifest file']" in lines[0]
     assert not any(line.startswith("manifest.json: valid") for line in lines)
@@ -207,4 +230,89 @@ def test_a_warning_is_printed_and_the_file_stays_valid(cli, tmp_path: Path) -> N
     assert report["valid"] is True
     [entry] = report["files"]
     assert entry["problems"] == []
-    assert [w["path"] for w in entry["warnings"]] == ["$.model.hosting.acceleratorType"]
+    assert [w["path"] for w in entry["warnings"] if "placeholder" not in w["message"]] == [
+        "$.model.hosting.acceleratorType"
+    ]
+
+
+TEMPLATE_PLACEHOLDERS = [
+    ("$.algorithmARN", "placeholders <region>, <account-id>"),
+    ("$.spotTrainingCheckpointS3Uri", "placeholder <bucket-name>"),
+    ("$.model.artifactsS3OutputPath", "placeholder <bucket-name>"),
+    ("$.model.trainingSecurityGroupIds[0]", "placeholder <security-group-1>"),
+    ("$.model.trainingSubnets[0]", "placeholder <subnet-1>"),
+    ("$.model.trainingSubnets[1]", "placeholder <subnet-2>"),
+    ("$.model.trainingSubnets[2]", "placeholder <subnet-3>"),
+    ("$.model.hosting.securityGroupIds[0]", "placeholder <security-group-1>"),
+    ("$.model.hosting.subnets[0]", "placeholder <subnet-1>"),
+    ("$.model.hosting.subnets[1]", "placeholder <subnet-2>"),
+    ("$.model.hosting.subnets[2]", "placeholder <subnet-3>"),
+]
+
+
+def test_unfilled_placeholders_are_warnings_naming_each_path(cli) -> None:
+    path = str(SEED / "template-ml-parameters.json")
+
+    result = cli("validate", "--ml-parameters", path)
+
+    # THEN the seed's template is still valid (exit 0), with one warning per unfilled value
+    assert result.code == 0
+    assert result.err == ""
+    lines = result.out.splitlines()
+    assert lines[0] == f"{path}: valid ml-parameters file"
+    assert lines[1:] == [
+        f"{path}: warning: {json_path}: still holds the template {what}: fill in the value"
+        for json_path, what in TEMPLATE_PLACEHOLDERS
+    ]
+    report = json.loads(cli("validate", "--ml-parameters", path, "--json").out)
+    assert report["valid"] is True
+    assert [w["path"] for w in report["files"][0]["warnings"]] == [
+        json_path for json_path, _ in TEMPLATE_PLACEHOLDERS
+    ]
+
+
+def test_strict_makes_placeholders_problems(cli, tmp_path: Path) -> None:
+    # GIVEN the seed's template with every placeholder filled in but one
+    document = json.loads((SEED / "template-ml-parameters.json").read_text())
+    text = json.dumps(document).replace("<region>", "eu-west-1")
+    for name in ("account-id", "bucket-name", "security-group-1"):
+        text = text.replace(f"<{name}>", "x1")
+    text = text.replace("<subnet-1>", "subnet-1").replace("<subnet-3>", "subnet-3")
+    path = tmp_path / "ml-parameters.json"
+    path.write_text(text)
+
+    warned = cli("validate", "--ml-parameters", str(path))
+    strict = cli("validate", "--ml-parameters", str(path), "--strict")
+    strict_json = json.loads(
+        cli("validate", "--ml-parameters", str(path), "--strict", "--json").out
+    )
+
+    assert warned.code == 0
+    assert strict.code == 1
+    assert strict.out.splitlines() == [
+        f"{path}: $.model.trainingSubnets[1]: still holds the template placeholder <subnet-2>: "
+        "fill in the value",
+        f"{path}: $.model.hosting.subnets[1]: still holds the template placeholder <subnet-2>: "
+        "fill in the value",
+        "2 problems in 1 of 1 file",
+    ]
+    assert strict_json["valid"] is False
+    assert strict_json["files"][0]["warnings"] == []
+
+
+def test_strict_passes_a_file_without_warnings(cli) -> None:
+    path = str(REPO / "examples" / "params" / "ml-parameters.json")
+
+    result = cli("validate", "--ml-parameters", path, "--strict")
+
+    assert result.code == 0
+    assert result.out == f"{path}: valid ml-parameters file\n"
+
+
+def test_angle_brackets_that_are_no_placeholder_are_not_warned(tmp_path: Path) -> None:
+    from smtune.documents import placeholder_warnings
+
+    assert placeholder_warnings({"a": "x < y > z", "b": ["<>", 3, None], "c": {"<key>": 1}}) == []
+    assert placeholder_warnings({"tags": {"team name": ["ok", "<team>"]}}) == [
+        ("$.tags['team name'][1]", "still holds the template placeholder <team>: fill in the value")
+    ]
