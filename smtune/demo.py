@@ -21,7 +21,9 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from smtune import progress
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "emulator"
@@ -161,11 +163,29 @@ def demo_env(url: str) -> dict[str, str]:
     return env
 
 
+def run_condensed(
+    argv: Sequence[str], env: dict[str, str], make: Callable[[float], progress.Condenser]
+) -> None:
+    """Run a long command in examples/emulator, printing condensed progress, not its output."""
+    say("$ " + " ".join(shlex.quote(a) for a in argv))
+    code, lines = progress.stream(argv, env, EXAMPLE, make, say)
+    if code != 0:
+        errors = [index for index, line in enumerate(lines) if line.startswith("Error")]
+        detail = lines[errors[0] : errors[0] + 15] if errors else lines[-10:]
+        raise DemoError(f"`{argv[0]} {argv[1]}` exited with {code}\n" + "\n".join(detail))
+
+
 def terraform_apply(url: str, env: dict[str, str]) -> dict[str, str]:
     state = STATE_DIR / "terraform.tfstate"
     common = ["-no-color", "-input=false"]
-    run(["terraform", "init", *common], env, cwd=EXAMPLE, capture=True)
-    run(
+    run_condensed(
+        ["terraform", "init", *common],
+        env,
+        lambda started: progress.Ticker(
+            started, "terraform init: installing the AWS provider from the local mirror"
+        ),
+    )
+    run_condensed(
         [
             "terraform",
             "apply",
@@ -175,8 +195,7 @@ def terraform_apply(url: str, env: dict[str, str]) -> dict[str, str]:
             f"-var=endpoint_url={url}",
         ],
         env,
-        cwd=EXAMPLE,
-        capture=True,
+        progress.ApplyProgress,
     )
     outputs = json.loads(
         run(
@@ -340,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stop_emulator()
         previous = running_emulator()
         if previous is None:
+            say("\nStarting the emulator (moto and this project's emulation layer) ...")
             url = start_emulator(args.port or free_port())
             say(f"\nStarted the emulator on {url}.")
         else:
