@@ -32,7 +32,7 @@ from smtune.aws import (
 from smtune.describe import history_document, history_text, status_document, status_text
 from smtune.errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, CliError
 from smtune.history import ExecutionLoader
-from smtune.report import best_job_name, render_report
+from smtune.report import best_job_name, render_report, render_text
 from smtune.resources import load_tuning_run
 from smtune.snapshot import SnapshotReader
 from smtune.stop import RunStopper
@@ -282,7 +282,9 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    if Path(args.output).suffix.lower() == ".png":
+    if args.format == "html" and args.output is None:
+        args.output = "report.html"
+    if args.format == "html" and Path(args.output).suffix.lower() == ".png":
         raise CliError("--output: the report is an HTML page; name the file *.html")
     execution = None
     if args.execution:
@@ -296,7 +298,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         aws, tuning_job = _aws(args), args.tuning_job
     run = load_tuning_run(aws.client("sagemaker"), tuning_job)
-    documents.write_text(args.output, render_report(run, execution))
+    if args.format == "text":
+        if args.output is None or args.output == "-":
+            sys.stdout.write(render_text(run, execution))
+            return EXIT_OK
+        documents.write_text(args.output, render_text(run, execution))
+    else:
+        documents.write_text(args.output, render_report(run, execution))
     best = best_job_name(run)
     print(
         f"wrote {args.output}: tuning job {tuning_job}, {len(run.jobs)} training jobs"
@@ -518,7 +526,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print what was done as a JSON list")
 
     sub = command(
-        "report", cmd_report, "Write an HTML page picturing a tuning job and its training jobs."
+        "report",
+        cmd_report,
+        "Picture a tuning job and its training jobs: an HTML page, or the same figures as text.",
     )
     source = sub.add_mutually_exclusive_group(required=True)
     source.add_argument("--tuning-job", metavar="NAME", help="the tuning job")
@@ -526,10 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--execution", metavar="EXECUTION_ARN", help="the run whose tuning job to picture"
     )
     sub.add_argument(
+        "--format",
+        choices=("html", "text"),
+        default="html",
+        help="html: a self-contained page with charts; text: the same figures for a terminal "
+        "(default: %(default)s)",
+    )
+    sub.add_argument(
         "--output",
-        default="report.html",
         metavar="FILE",
-        help="the HTML file to write (default: %(default)s)",
+        help="the file to write (default: report.html; with --format text, standard output)",
     )
 
     sub = command(

@@ -321,7 +321,9 @@ def run_workflow(url: str, env: dict[str, str]) -> None:
         check=False,
     )
     if made.returncode == 0:
-        say(f"report           {report} (objective per training job, hyperparameters against it)")
+        say(
+            f"report           {report} (objective per training job, best so far, hyperparameters over their ranges)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

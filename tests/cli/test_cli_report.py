@@ -104,7 +104,8 @@ def test_report_of_a_tuning_job(cli, aws, tuning_job: str, tmp_path: Path) -> No
     assert html.startswith("<!DOCTYPE html>")
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
     charts = svgs(html)  # every chart is well-formed SVG
-    bars, *scatters = charts
+    bars, curve, *scatters = charts
+    assert curve.get("aria-label") == "best validation:auc so far (higher is better)"
     ns = "{http://www.w3.org/2000/svg}"
     fills = [rect.get("fill") for rect in bars.iter(f"{ns}rect")]
     assert fills.count(BAR) == 3
@@ -116,8 +117,8 @@ def test_report_of_a_tuning_job(cli, aws, tuning_job: str, tmp_path: Path) -> No
         "learn_rate against validation:auc",
         "distribution against validation:auc",
     ]
-    assert "learn_rate (log scale)" in html
-    assert "distribution (categorical)" in html
+    assert "learn_rate (continuous, log scale, range 0.001 to 0.01)" in html
+    assert "distribution (categorical, 2 values)" in html
     # the table: every training job of this tuning job, the best one highlighted
     rows = re.findall(r"<tr(?: class=\"best\")?><td>\d+</td><td>([^<]+)</td>", html)
     assert len(rows) == 5
@@ -221,4 +222,8 @@ def test_a_minimized_objective_is_labelled_lower_is_better() -> None:
 
     assert "validation:rmse (lower is better)" in html
     assert "2026-01-01 00:00:00 UTC" in html
-    assert len(svgs(html)) == 1  # no tuned hyperparameters: the bar chart only
+    # no tuned hyperparameters: the bar chart and the best so far only, by the lowest value
+    bars, curve = svgs(html)
+    assert curve.get("aria-label") == "best validation:rmse so far (lower is better)"
+    titles = [title.text for title in curve.iter("{http://www.w3.org/2000/svg}title")]
+    assert [title.rsplit("best so far ", 1)[1] for title in titles] == ["0.4", "0.2", "0.2"]
