@@ -13,18 +13,13 @@ locals {
     : var.sagemaker_execution_role_arn
   )
 
-  # s3://bucket/prefix -> ["bucket", "prefix"]; the training output and checkpoint locations
-  # are the only places the training jobs write.
-  s3_write_locations = [
-    for uri in compact([
-      try(tostring(local.ml_parameters.model.artifactsS3OutputPath), ""),
-      try(tostring(local.ml_parameters.spotTrainingCheckpointS3Uri), ""),
-    ]) : regex("^s3://([^/]+)/?(.*)$", uri) if can(regex("^s3://([^/]+)/?(.*)$", uri))
-  ]
+  # The S3 locations of ml-parameters (the training output, the checkpoints) are the only places
+  # the training jobs write. Each is on one of the deployment's buckets (parameters.tf fails
+  # the plan otherwise), and those buckets are the only ones the role may read.
   s3_write_object_arns = distinct([
-    for location in local.s3_write_locations : "arn:${local.partition}:s3:::${location[0]}/${location[1]}*"
+    for location in local.s3_locations : "arn:${local.partition}:s3:::${location.bucket}/${location.prefix}*"
   ])
-  sagemaker_bucket_names = distinct(concat(local.data_bucket_names, [for location in local.s3_write_locations : location[0]]))
+  sagemaker_bucket_names = local.data_bucket_names
 
   # Images named in the parameters are pulled from their own repositories. An algorithm
   # resource names its images inside the algorithm, unknown at plan time: then the role may

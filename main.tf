@@ -26,8 +26,6 @@ locals {
   # deploys the x86_64 package; lambda_package_path can point at another build.
   lambda_package_path = coalesce(var.lambda_package_path, "${path.module}/lambda_src/dist/lambda-x86_64.zip")
 
-  data_bucket_names = distinct(concat([var.s3_bucket], var.additional_s3_bucket_names))
-
   # The waits of each retry of a refused SageMaker call, doubling up to the maximum (index =
   # attempt). Throttling waits a random time up to the delay (at least 2 s: Step Functions'
   # States.MathRandom needs a range).

@@ -35,7 +35,7 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "ml_parameters_file" {
-  description = "Path of ml-parameters.json (relative paths are relative to the directory where terraform runs). Checked at plan time against lambda_src/tuning_workflow/schemas/ml-parameters.schema.json (required fields, tuningStrategy, name lengths), validated in full by the workflow."
+  description = "Path of ml-parameters.json (relative paths are relative to the directory where terraform runs). Checked at plan time against lambda_src/tuning_workflow/schemas/ml-parameters.schema.json (every rule Terraform can express; its S3 locations must be on s3_bucket or additional_s3_bucket_names), validated in full by the workflow."
   type        = string
 
   validation {
@@ -90,7 +90,7 @@ variable "s3_bucket" {
 }
 
 variable "additional_s3_bucket_names" {
-  description = "Other S3 buckets that the manifests' channels may read from."
+  description = "Other S3 buckets of the deployment: the manifests' channels may read from them, and the S3 locations of ml-parameters (training output, checkpoints) may be on them."
   type        = list(string)
   default     = []
 

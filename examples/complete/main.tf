@@ -1,5 +1,7 @@
 # Usage 1: apply the module from this repository with a tfvars file.
 #
+#   smtune init-params --account <account> --region <region> --bucket <bucket> \
+#     --output ../../ml-parameters.json
 #   cd examples/complete
 #   cp terraform.tfvars.example terraform.tfvars   # then edit region and s3_bucket
 #   terraform init && terraform apply

@@ -29,9 +29,8 @@ variable "parameter_store_path" {
 # ---------------------------------------------------------------------------------------------
 
 variable "ml_parameters_file" {
-  description = "Path of ml-parameters.json, relative to this directory."
+  description = "Path of your ml-parameters.json, relative to this directory (smtune init-params writes one from your account, region and bucket). Its S3 locations must be on s3_bucket."
   type        = string
-  default     = "../params/ml-parameters.json"
 }
 
 variable "hyperparameters_file" {

@@ -49,8 +49,8 @@ RANGE_KINDS = ("IntegerParameterRanges", "ContinuousParameterRanges", "Categoric
 # The limits that the rules below apply are read from the schemas (`x-limits` of the
 # hyperparameters schema, `x-maxChecks` of endpointWaitTimeoutSeconds); bounds of single fields
 # are the schemas' own minimum/maximum, which apply to numbers written as strings too.
-# Hyperband infers maxResource from the first of these static hyperparameters it finds.
-HYPERBAND_EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
+# A schema node marked with this keyword is an S3 location that must be on a deployment bucket.
+DEPLOYMENT_BUCKET_KEYWORD = "x-deploymentBucket"
 
 # Limits of every document, whatever its schema, checked before anything recursive reads it.
 # Counts and range bounds have their own, tighter limits in the schemas (maximum, maxLength).
@@ -97,9 +97,19 @@ def load_schema(name: str) -> dict[str, Any]:
     return copy.deepcopy(_schema(name))
 
 
-def validate_ml_parameters(doc: Any) -> list[Problem]:
-    """Every problem of an ml-parameters document, sorted by path."""
-    return _validate("ml-parameters", doc, _ml_parameter_rules)
+def validate_ml_parameters(doc: Any, data_buckets: Collection[str] | None = None) -> list[Problem]:
+    """Every problem of an ml-parameters document, sorted by path.
+
+    With `data_buckets` (not empty), every S3 location of the document (the schema marks them
+    x-deploymentBucket: the training output, the checkpoints) must be on one of those buckets.
+    """
+
+    def rules(document: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+        yield from _ml_parameter_rules(document, fields)
+        if data_buckets:
+            yield from _location_bucket_rules(fields, data_buckets)
+
+    return _validate("ml-parameters", doc, rules)
 
 
 def validate_hyperparameters(doc: Any) -> list[Problem]:
@@ -158,10 +168,11 @@ def validate_run_documents(
 
     Cross-document problems are reported against the document that has to change: Grid's
     "categorical ranges only" against hyperparameters, Hyperband's missing maxResource against
-    ml-parameters. `data_buckets` restricts the manifest's channels (see validate_manifest).
+    ml-parameters. `data_buckets` restricts the manifest's channels and the
+    S3 locations of ml-parameters (see validate_manifest, validate_ml_parameters).
     """
     result = {
-        "ml-parameters": validate_ml_parameters(ml_parameters),
+        "ml-parameters": validate_ml_parameters(ml_parameters, data_buckets),
         "hyperparameters": validate_hyperparameters(hyperparameters),
         "manifest": validate_manifest(manifest, data_buckets),
     }
@@ -956,12 +967,47 @@ def _hyperband_resource_rule(
     if isinstance(config, Mapping) and "maxResource" in config:
         return []
     static = hyperparameters.get("staticHyperParameters")
-    if isinstance(static, Mapping) and any(key in static for key in HYPERBAND_EPOCH_KEYS):
+    epoch_keys = hyperband_epoch_keys()
+    if isinstance(static, Mapping) and any(key in static for key in epoch_keys):
         return []
     return [
         Problem(
             "$.hyperbandStrategyConfig",
             "tuningStrategy Hyperband needs 'maxResource' here, or one of the static "
-            f"hyperparameters {', '.join(HYPERBAND_EPOCH_KEYS)} (in hyperparameters) to infer it",
+            f"hyperparameters {', '.join(epoch_keys)} (in hyperparameters) to infer it",
         )
     ]
+
+
+def hyperband_epoch_keys() -> tuple[str, ...]:
+    """The static hyperparameters Hyperband infers maxResource from, the first found winning."""
+    config = schema_limit("ml-parameters", "properties", "hyperbandStrategyConfig")
+    return tuple(config["x-epochHyperparameters"])
+
+
+def deployment_bucket_paths() -> list[tuple[str, ...]]:
+    """The paths of the ml-parameters fields that are S3 locations on a deployment bucket."""
+    schema = _schema("ml-parameters")
+    found: list[tuple[str, ...]] = []
+    pending: list[tuple[tuple[str, ...], Mapping[str, Any]]] = [((), schema)]
+    while pending:
+        path, node = pending.pop()
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            node = {**schema["$defs"][reference[len("#/$defs/") :]], **node}
+        if node.get(DEPLOYMENT_BUCKET_KEYWORD) is True:
+            found.append(path)
+        for key, child in (node.get("properties") or {}).items():
+            if isinstance(child, Mapping):
+                pending.append(((*path, key), child))
+    return sorted(found)
+
+
+def _location_bucket_rules(fields: _Fields, data_buckets: Collection[str]) -> Iterator[Problem]:
+    for path in deployment_bucket_paths():
+        uri = fields.get(*path)
+        if not isinstance(uri, str):
+            continue
+        message = foreign_bucket_message(uri, data_buckets)
+        if message is not None:
+            yield Problem(json_path(path), f"{message}; the roles may use only those")

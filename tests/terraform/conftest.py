@@ -139,8 +139,13 @@ def variant_documents(
     tmp_path_factory: pytest.TempPathFactory, seed_documents: dict[str, Any]
 ) -> dict[str, Any]:
     """Parameters that exercise the other branches: mixed-case names, a training image, warm
-    start, no VPC, and a static hyperparameter too big for the Standard tier."""
-    ml_parameters = json.loads(json.dumps(seed_documents["ml_parameters"]))
+    start, no VPC, S3 locations on the variant's own bucket, and a static hyperparameter too big
+    for the Standard tier."""
+    ml_parameters = json.loads(
+        json.dumps(seed_documents["ml_parameters"]).replace(
+            "s3://sagemaker-tuner-demo/", "s3://churn-data/"
+        )
+    )
     ml_parameters.pop("algorithmARN")
     ml_parameters.update(
         {

@@ -1,10 +1,19 @@
-"""A bad parameter file fails `terraform plan` with a message that names the file and the
-field, before anything is created. The required fields and the tuning strategies are read
-from the JSON Schemas, so the tests take them from there too."""
+"""A bad parameter file fails `terraform plan` with a message that names the file, the field's
+JSON path and the rule, before anything is created: one bad file per rule class. The rules are
+read from the JSON Schemas, so the expected messages are taken from there too, and the workflow's
+own validator (tuning_workflow.validation) reports the same field.
+
+The bad files are planned side by side on one initialised root (plans only read its state)."""
 
 from __future__ import annotations
 
+import copy
 import json
+import os
+import subprocess
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,6 +26,7 @@ from tests.support.terraform import (
     TerraformDir,
     write_root,
 )
+from tuning_workflow.validation import validate_run_documents
 
 pytestmark = [
     pytest.mark.terraform,
@@ -27,6 +37,282 @@ pytestmark = [
 ]
 
 SCHEMAS = REPO_ROOT / "lambda_src" / "tuning_workflow" / "schemas"
+ML_SCHEMA = json.loads((SCHEMAS / "ml-parameters.schema.json").read_text())
+HP_SCHEMA = json.loads((SCHEMAS / "hyperparameters.schema.json").read_text())
+ML = json.loads((PARAMS_DIR / "ml-parameters.json").read_text())
+HP = json.loads((PARAMS_DIR / "hyperparameters.json").read_text())
+SEED = REPO_ROOT / "examples" / "seed"
+BUCKET = "sagemaker-tuner-demo"
+PLANS_AT_ONCE = 4
+
+
+def error_message(schema: Mapping[str, Any], definition: str) -> str:
+    return str(schema["$defs"][definition]["errorMessage"])
+
+
+def without_required(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without any field the schema requires (at the root, in model, in
+    model.hosting); `model` and `model.hosting` stay, emptied of their required fields."""
+    model_schema = ML_SCHEMA["properties"]["model"]
+    hosting_schema = model_schema["properties"]["hosting"]
+    bare = {k: v for k, v in document.items() if k not in ML_SCHEMA["required"] or k == "model"}
+    bare["model"] = {
+        k: v
+        for k, v in document["model"].items()
+        if k not in model_schema["required"] or k == "hosting"
+    }
+    bare["model"]["hosting"] = {
+        k: v for k, v in document["model"]["hosting"].items() if k not in hosting_schema["required"]
+    }
+    return bare
+
+
+def required_paths() -> list[str]:
+    model_schema = ML_SCHEMA["properties"]["model"]
+    return (
+        [f"$.{k}" for k in ML_SCHEMA["required"] if k != "model"]
+        + [f"$.model.{k}" for k in model_schema["required"] if k != "hosting"]
+        + [f"$.model.hosting.{k}" for k in model_schema["properties"]["hosting"]["required"]]
+    )
+
+
+def changed(document: dict[str, Any], change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    copied = copy.deepcopy(document)
+    change(copied)
+    return copied
+
+
+def seed_template(bucket: str | None) -> dict[str, Any]:
+    """The seed's template as it shipped, its bucket placeholder filled in when `bucket` is
+    given (as the seed's jq script did), with the seed's optional hosting keys."""
+    text = (SEED / "template-ml-parameters.json").read_text()
+    template = json.loads(text if bucket is None else text.replace("<bucket-name>", bucket))
+    template["model"]["hosting"]["inferenceImage"] = (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"
+    )
+    template["model"]["hosting"]["acceleratorType"] = "ml.eia2.medium"
+    return template
+
+
+@dataclass(frozen=True)
+class Case:
+    """A pair of parameter files and what their plan says."""
+
+    name: str
+    ml_parameters: Any = None  # None: the example's file; str: written as it is
+    hyperparameters: Any = None
+    expected: tuple[str, ...] = ()  # in the plan's message
+    fails: bool = True
+    # Where the workflow's validator reports the same problem (document, JSON path).
+    runtime: tuple[tuple[str, str], ...] = field(default=())
+
+
+CASES = [
+    Case(
+        "required fields",
+        ml_parameters=without_required(ML),
+        expected=tuple(f"{path}: is required" for path in required_paths()),
+        runtime=(("ml-parameters", "$"), ("ml-parameters", "$.model.hosting")),
+    ),
+    Case(
+        "required field of hyperparameters",
+        hyperparameters={k: v for k, v in HP.items() if k not in HP_SCHEMA["required"]},
+        expected=tuple(f"$.{k}: is required" for k in HP_SCHEMA["required"]),
+        runtime=(("hyperparameters", "$"),),
+    ),
+    Case(
+        "type: a boolean",
+        ml_parameters=changed(ML, lambda d: d.update(enableManagedSpotTraining="yes please")),
+        expected=(
+            f'$.enableManagedSpotTraining: {error_message(ML_SCHEMA, "boolean")}, got "yes please"',
+        ),
+        runtime=(("ml-parameters", "$.enableManagedSpotTraining"),),
+    ),
+    Case(
+        "type: a range bound",
+        hyperparameters=changed(
+            HP, lambda d: d["parameterRanges"]["IntegerParameterRanges"][1].update(MinValue="ten")
+        ),
+        expected=(
+            "$.parameterRanges.IntegerParameterRanges[1].MinValue: "
+            f'{error_message(HP_SCHEMA, "integer")}, got "ten"',
+        ),
+        runtime=(("hyperparameters", "$.parameterRanges.IntegerParameterRanges[1].MinValue"),),
+    ),
+    Case(
+        "enum: the tuning strategy",
+        ml_parameters=changed(ML, lambda d: d.update(tuningStrategy="Bayes")),
+        expected=(
+            '$.tuningStrategy: "Bayes" is not one of '
+            + ", ".join(ML_SCHEMA["properties"]["tuningStrategy"]["enum"]),
+        ),
+        runtime=(("ml-parameters", "$.tuningStrategy"),),
+    ),
+    Case(
+        "enum: a scaling type",
+        hyperparameters=changed(
+            HP,
+            lambda d: d["parameterRanges"]["IntegerParameterRanges"][0].update(
+                ScalingType="Exponential"
+            ),
+        ),
+        expected=(
+            '$.parameterRanges.IntegerParameterRanges[0].ScalingType: "Exponential" is not one of '
+            + ", ".join(HP_SCHEMA["$defs"]["scalingType"]["enum"]),
+        ),
+        runtime=(("hyperparameters", "$.parameterRanges.IntegerParameterRanges[0].ScalingType"),),
+    ),
+    Case(
+        "numeric bound, on a number written as a string",
+        ml_parameters=changed(ML, lambda d: d.update(maxTuningRuntimeInSeconds="60")),
+        expected=(
+            '$.maxTuningRuntimeInSeconds: "60" is less than the minimum, '
+            f'{ML_SCHEMA["properties"]["maxTuningRuntimeInSeconds"]["minimum"]}',
+        ),
+        runtime=(("ml-parameters", "$.maxTuningRuntimeInSeconds"),),
+    ),
+    Case(
+        "min <= max: a hyperparameter range",
+        hyperparameters=changed(
+            HP,
+            lambda d: d["parameterRanges"]["ContinuousParameterRanges"][0].update(
+                MinValue="0.5", MaxValue="0.01"
+            ),
+        ),
+        expected=(
+            "$.parameterRanges.ContinuousParameterRanges[0].MinValue: 0.5 is greater than "
+            "MaxValue (0.01)",
+        ),
+        runtime=(("hyperparameters", "$.parameterRanges.ContinuousParameterRanges[0].MinValue"),),
+    ),
+    Case(
+        "min <= max: auto scaling",
+        ml_parameters=changed(
+            ML, lambda d: d.update(autoscalingMinCapacity="5", autoscalingMaxCapacity=2)
+        ),
+        expected=("$.autoscalingMinCapacity: 5 is greater than autoscalingMaxCapacity (2)",),
+        runtime=(("ml-parameters", "$.autoscalingMinCapacity"),),
+    ),
+    Case(
+        "maxParallelTrainingJobs <= maxNumberOfTrainingJobs",
+        ml_parameters=changed(ML, lambda d: d.update(maxParallelTrainingJobs="20")),
+        expected=("$.maxParallelTrainingJobs: 20 is greater than maxNumberOfTrainingJobs (10)",),
+        runtime=(("ml-parameters", "$.maxParallelTrainingJobs"),),
+    ),
+    Case(
+        "pattern: an instance type",
+        ml_parameters=changed(
+            ML, lambda d: d["model"]["hosting"].update(instanceType="c5.2xlarge")
+        ),
+        expected=(
+            "$.model.hosting.instanceType: "
+            f'{error_message(ML_SCHEMA, "instanceType")}, got "c5.2xlarge"',
+        ),
+        runtime=(("ml-parameters", "$.model.hosting.instanceType"),),
+    ),
+    Case(
+        "pattern: an S3 URI",
+        ml_parameters=changed(
+            ML, lambda d: d.update(spotTrainingCheckpointS3Uri="/local/checkpoints/")
+        ),
+        expected=(
+            "$.spotTrainingCheckpointS3Uri: "
+            f'{error_message(ML_SCHEMA, "s3Uri")}, got "/local/checkpoints/"',
+        ),
+        runtime=(("ml-parameters", "$.spotTrainingCheckpointS3Uri"),),
+    ),
+    Case(
+        "pattern: an ARN",
+        ml_parameters=changed(ML, lambda d: d.update(algorithmARN="h2o-gbm-algorithm")),
+        expected=(
+            "$.algorithmARN: "
+            f'{ML_SCHEMA["properties"]["algorithmARN"]["errorMessage"]}, got "h2o-gbm-algorithm"',
+        ),
+        runtime=(("ml-parameters", "$.algorithmARN"),),
+    ),
+    Case(
+        "name length: SageMaker's limit minus the run suffix",
+        ml_parameters=changed(ML, lambda d: d.update(tuningJobName="t" * 20)),
+        expected=(
+            f'$.tuningJobName: "{"t" * 20}" is 20 characters long; at most 19 are allowed: a run '
+            "names its tuning job '<name>-<runId>', 13 characters more, and SageMaker allows 32 "
+            "(x-sagemakerNames in ml-parameters.schema.json)",
+        ),
+        runtime=(("ml-parameters", "$.tuningJobName"),),
+    ),
+    Case(
+        "fields that go together",
+        ml_parameters=changed(ML, lambda d: d["model"]["hosting"].pop("securityGroupIds")),
+        expected=(
+            "$.model.hosting: 'securityGroupIds' is required when 'subnets' is set (both or "
+            "neither)",
+        ),
+        runtime=(("ml-parameters", "$.model.hosting"),),
+    ),
+    Case(
+        "unknown key",
+        ml_parameters=changed(
+            ML,
+            lambda d: d["model"]["hosting"].update(
+                instanceTyp=d["model"]["hosting"]["instanceType"]
+            ),
+        ),
+        expected=("$.model.hosting.instanceTyp: unknown key; expected one of",),
+        runtime=(("ml-parameters", "$.model.hosting.instanceTyp"),),
+    ),
+    Case(
+        "a bucket the deployment was not given",
+        ml_parameters=changed(
+            ML, lambda d: d["model"].update(artifactsS3OutputPath="s3://someone-elses-bucket/out/")
+        ),
+        expected=(
+            '$.model.artifactsS3OutputPath: bucket "someone-elses-bucket" is not one of this '
+            f"deployment's buckets (s3_bucket, additional_s3_bucket_names: {BUCKET})",
+        ),
+        runtime=(("ml-parameters", "$.model.artifactsS3OutputPath"),),
+    ),
+    Case(
+        "the seed's template with its bucket placeholder",
+        ml_parameters=seed_template(None),
+        hyperparameters=json.loads((SEED / "hyperparameters.json").read_text()),
+        expected=tuple(
+            f'{path}: "s3://<bucket-name>/{prefix}/" names the placeholder <bucket-name> of the '
+            "seed's template"
+            for path, prefix in (
+                ("$.spotTrainingCheckpointS3Uri", "model-training-checkpoint"),
+                ("$.model.artifactsS3OutputPath", "model-artifacts"),
+            )
+        ),
+        runtime=(("ml-parameters", "$.spotTrainingCheckpointS3Uri"),),
+    ),
+    Case(
+        "a truncated file",
+        ml_parameters='{"tuningJobName": "survival-tuning",',
+        expected=("The ml_parameters_file is not valid JSON.",),
+    ),
+    Case(
+        "a value too big for Parameter Store",
+        hyperparameters=changed(HP, lambda d: d["staticHyperParameters"].update(notes="x" * 8193)),
+        expected=(
+            "The value of /tfplan-bad/hyperparameters/staticHyperParameters/notes is 8193 bytes; "
+            "Parameter Store holds at most 8192 bytes (Advanced tier).",
+        ),
+    ),
+    Case(
+        # The seed's files as its jq script filled them, with its optional hosting keys, and
+        # numbers and booleans as strings in any case.
+        "the seed's files, strings for numbers and booleans",
+        ml_parameters=changed(
+            seed_template(BUCKET),
+            lambda d: (
+                d.update(enableManagedSpotTraining="False", trainingInstanceCount="2"),
+                d["targetTrackingScalingPolicyConfiguration"].update(DisableScaleIn="TRUE"),
+            ),
+        ),
+        hyperparameters=json.loads((SEED / "hyperparameters.json").read_text()),
+        fails=False,
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +321,13 @@ def failing_root(
     terraform_dir: Callable[..., TerraformDir],
     lambda_package: Path,
 ) -> TerraformDir:
-    """A root whose parameter file paths are variables: one init, one plan per bad file."""
+    """A root whose parameter file paths are variables: one init, one plan per pair of files."""
     root = write_root(
         tmp_path_factory.mktemp("failing-root"),
         REPO_ROOT,
         {
             "name_prefix": "tfplan-bad",
-            "s3_bucket": "sagemaker-tuner-demo",
+            "s3_bucket": BUCKET,
             "parameter_store_path": "/tfplan-bad",
             "ml_parameters_file": "${var.ml_parameters_file}",
             "hyperparameters_file": "${var.hyperparameters_file}",
@@ -55,121 +341,96 @@ def failing_root(
     return terraform
 
 
-@pytest.fixture
-def plan_with(failing_root: TerraformDir, moto_endpoint: str, tmp_path: Path) -> Callable[..., str]:
-    """Plan with the given documents (dicts are written as JSON, strings as they are); return
-    the combined output with its line wrapping undone. The plan must fail."""
-
-    def plan(ml_parameters: Any = None, hyperparameters: Any = None) -> str:
-        files = {}
-        for name, document, default in (
-            ("ml_parameters_file", ml_parameters, PARAMS_DIR / "ml-parameters.json"),
-            ("hyperparameters_file", hyperparameters, PARAMS_DIR / "hyperparameters.json"),
-        ):
-            if document is None:
-                files[name] = str(default)
-                continue
-            path = tmp_path / f"{name}.json"
-            path.write_text(document if isinstance(document, str) else json.dumps(document))
-            files[name] = str(path)
-
-        result = failing_root.plan({"endpoint_url": moto_endpoint, **files})
-
-        assert result.returncode == 1, f"the plan should fail:\n{result.output}"
-        return " ".join(result.output.split())
-
-    return plan
+def write_document(directory: Path, name: str, document: Any, default: Path) -> Path:
+    if document is None:
+        return default
+    path = directory / f"{name}.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return path
 
 
-@pytest.fixture
-def ml_parameters() -> dict[str, Any]:
-    return json.loads((PARAMS_DIR / "ml-parameters.json").read_text())
+@pytest.fixture(scope="module")
+def plans(
+    failing_root: TerraformDir,
+    terraform_bin: str,
+    terraform_env: dict[str, str],
+    moto_endpoint: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[int, str, dict[str, Path]]]:
+    """Every case planned, PLANS_AT_ONCE at a time: (exit code, output with its line wrapping
+    undone, the files by document) by case name."""
+    directory = tmp_path_factory.mktemp("bad-files")
+
+    def plan(index: int, case: Case) -> tuple[str, tuple[int, str, dict[str, Path]]]:
+        ml = write_document(
+            directory,
+            f"{index}-ml-parameters",
+            case.ml_parameters,
+            PARAMS_DIR / "ml-parameters.json",
+        )
+        hp = write_document(
+            directory,
+            f"{index}-hyperparameters",
+            case.hyperparameters,
+            PARAMS_DIR / "hyperparameters.json",
+        )
+        result = subprocess.run(
+            [
+                terraform_bin,
+                "plan",
+                "-input=false",
+                "-no-color",
+                # Plans of the same root side by side: none writes state.
+                "-lock=false",
+                f"-var=endpoint_url={moto_endpoint}",
+                f"-var=ml_parameters_file={ml}",
+                f"-var=hyperparameters_file={hp}",
+            ],
+            cwd=failing_root.working_dir,
+            env={**os.environ, **terraform_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        output = " ".join(f"{result.stdout}\n{result.stderr}".split())
+        return case.name, (result.returncode, output, {"ml-parameters": ml, "hyperparameters": hp})
+
+    with ThreadPoolExecutor(max_workers=PLANS_AT_ONCE) as pool:
+        return dict(pool.map(lambda item: plan(*item), enumerate(CASES)))
 
 
-def test_every_required_field_of_the_schema_is_checked(
-    plan_with: Callable[..., str], ml_parameters: dict[str, Any]
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_a_bad_file_fails_the_plan_naming_the_field_and_the_rule(
+    case: Case, plans: dict[str, tuple[int, str, dict[str, Path]]]
 ) -> None:
-    # GIVEN a file without any of the fields the schema requires (at the root, in model and
-    # in model.hosting)
-    schema = json.loads((SCHEMAS / "ml-parameters.schema.json").read_text())
-    model_schema = schema["properties"]["model"]
-    required = [f"$.{k}" for k in schema["required"] if k != "model"]
-    required += [f"$.model.{k}" for k in model_schema["required"] if k != "hosting"]
-    required += [f"$.model.hosting.{k}" for k in model_schema["properties"]["hosting"]["required"]]
-    document = {k: v for k, v in ml_parameters.items() if f"$.{k}" not in required}
-    document["model"] = {
-        k: v for k, v in ml_parameters["model"].items() if f"$.model.{k}" not in required
+    # GIVEN the pair of files WHEN planned
+    returncode, output, files = plans[case.name]
+
+    # THEN a bad file fails the plan, and the message names the file, the field and the rule
+    if not case.fails:
+        assert returncode == 0, output
+        return
+    assert returncode == 1, output
+    for expected in case.expected:
+        assert expected in output
+    for document in {document for document, _ in case.runtime}:
+        assert f"{files[document]}: " in output
+
+    # AND the workflow's validator reports the same fields
+    documents = {
+        "ml-parameters": ML if case.ml_parameters is None else case.ml_parameters,
+        "hyperparameters": HP if case.hyperparameters is None else case.hyperparameters,
     }
-    document["model"]["hosting"] = {
-        k: v
-        for k, v in ml_parameters["model"]["hosting"].items()
-        if f"$.model.hosting.{k}" not in required
-    }
-
-    # WHEN planned
-    output = plan_with(ml_parameters=document)
-
-    # THEN the plan fails naming the file and every missing field
-    assert "ml_parameters_file.json: missing required field(s):" in output
-    for field in required:
-        assert field in output
-    assert len(required) >= 10
-
-
-def test_a_missing_hyperparameters_field_is_named(plan_with: Callable[..., str]) -> None:
-    schema = json.loads((SCHEMAS / "hyperparameters.schema.json").read_text())
-    hyperparameters = json.loads((PARAMS_DIR / "hyperparameters.json").read_text())
-    for key in schema["required"]:
-        hyperparameters.pop(key)
-
-    output = plan_with(hyperparameters=hyperparameters)
-
-    assert "hyperparameters_file.json: missing required field(s):" in output
-    for key in schema["required"]:
-        assert f"$.{key}" in output
-
-
-def test_an_unknown_tuning_strategy_is_named_with_the_allowed_values(
-    plan_with: Callable[..., str], ml_parameters: dict[str, Any]
-) -> None:
-    ml_parameters["tuningStrategy"] = "Bayes"
-
-    output = plan_with(ml_parameters=ml_parameters)
-
-    assert (
-        '$.tuningStrategy is "Bayes"; allowed values: Bayesian, Random, Hyperband, Grid.' in output
+    found = validate_run_documents(
+        documents["ml-parameters"], documents["hyperparameters"], {"channels": []}, [BUCKET]
     )
+    for document, path in case.runtime:
+        assert path in [problem.path for problem in found[document]], (document, path)
 
 
-@pytest.mark.parametrize(
-    ("field", "path", "too_long"),
-    [
-        ("$.tuningJobName", ("tuningJobName",), "t" * 20),
-        ("$.endpointName", ("endpointName",), "e" * 51),
-        ("$.model.name", ("model", "name"), "m" * 51),
-    ],
-)
-def test_a_name_over_its_sagemaker_limit_is_named(
-    plan_with: Callable[..., str],
-    ml_parameters: dict[str, Any],
-    field: str,
-    path: tuple[str, ...],
-    too_long: str,
-) -> None:
-    target = ml_parameters
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = too_long
-
-    output = plan_with(ml_parameters=ml_parameters)
-
-    assert f'{field} is "{too_long}" ({len(too_long)} characters): it must be at most' in output
-
-
-def test_invalid_json_is_reported_for_the_variable(plan_with: Callable[..., str]) -> None:
-    output = plan_with(ml_parameters='{"tuningJobName": "survival-tuning",')
-
-    assert "The ml_parameters_file is not valid JSON." in output
+def test_the_rule_classes_are_all_covered() -> None:
+    # GIVEN the cases THEN each rule class Terraform checks has a bad file.
+    assert len([case for case in CASES if case.fails and case.runtime]) >= 17
 
 
 def test_a_missing_file_is_reported_for_the_variable(
@@ -185,44 +446,3 @@ def test_a_missing_file_is_reported_for_the_variable(
 
     assert result.returncode == 1
     assert "The ml_parameters_file does not exist" in " ".join(result.output.split())
-
-
-def test_a_value_too_big_for_parameter_store_is_named(plan_with: Callable[..., str]) -> None:
-    hyperparameters = json.loads((PARAMS_DIR / "hyperparameters.json").read_text())
-    hyperparameters["staticHyperParameters"]["notes"] = "x" * 8193
-
-    output = plan_with(hyperparameters=hyperparameters)
-
-    assert (
-        "The value of /tfplan-bad/hyperparameters/staticHyperParameters/notes is 8193 bytes;"
-        " Parameter Store holds at most 8192 bytes (Advanced tier)." in output
-    )
-
-
-def test_the_seeds_files_unchanged_plan(
-    failing_root: TerraformDir, moto_endpoint: str, tmp_path: Path
-) -> None:
-    # GIVEN the seed stack's example files as it shipped them, placeholders and all, and the
-    # same template with the seed's optional inference image and Elastic Inference accelerator
-    seed = REPO_ROOT / "examples" / "seed"
-    template = json.loads((seed / "template-ml-parameters.json").read_text())
-    template["model"]["hosting"]["inferenceImage"] = (
-        "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"
-    )
-    template["model"]["hosting"]["acceleratorType"] = "ml.eia2.medium"
-    (tmp_path / "with-hosting-keys.json").write_text(json.dumps(template))
-
-    for ml_parameters in (
-        seed / "template-ml-parameters.json",
-        tmp_path / "with-hosting-keys.json",
-    ):
-        # WHEN each is planned
-        result = failing_root.plan(
-            {
-                "endpoint_url": moto_endpoint,
-                "ml_parameters_file": str(ml_parameters),
-                "hyperparameters_file": str(seed / "hyperparameters.json"),
-            }
-        )
-        # THEN the plan succeeds (2: changes to make)
-        assert result.returncode == 2, result.output

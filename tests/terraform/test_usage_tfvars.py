@@ -1,8 +1,8 @@
-"""Usage 1: `terraform apply -var-file=...` of examples/complete, from a fresh copy of the
-repository's files, as its README says. The only addition is a Terraform override file that
-points the example's provider at the local moto server; the tfvars pick, through the example's
-lambda_runtime variable, a runtime that provider 3.39 knows. The example itself is used
-unchanged."""
+"""Usage 1: `smtune init-params`, then `terraform apply -var-file=...` of examples/complete,
+from a fresh copy of the repository's files, as its README says. The only addition is a
+Terraform override file that points the example's provider at the local moto server; the tfvars
+pick, through the example's lambda_runtime variable, a runtime that provider 3.39 knows. The
+example itself is used unchanged."""
 
 from __future__ import annotations
 
@@ -16,7 +16,17 @@ from typing import Any
 import pytest
 from python_terraform import IsNotFlagged
 
-from tests.support.terraform import REPO_ROOT, TEST_RUNTIME, TerraformDir, emulator_provider
+from smtune.cli import main as smtune
+from tests.support.terraform import (
+    ACCOUNT_ID,
+    REGION,
+    REPO_ROOT,
+    TEST_RUNTIME,
+    TerraformDir,
+    as_list,
+    emulator_provider,
+    policy_statements,
+)
 
 pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("terraform-usage-tfvars")]
 
@@ -60,11 +70,32 @@ def test_apply_with_a_var_file_then_destroy(
     example = checkout / "examples" / "complete"
     override = {"provider": {"aws": emulator_provider(moto_endpoint)}}
     (example / "emulator_override.tf.json").write_text(json.dumps(override, indent=2))
+    # The user's parameter file, from their account, region and bucket, in the checkout's root
+    # where the example's tfvars look for it.
+    assert (
+        smtune(
+            [
+                "init-params",
+                "--account",
+                ACCOUNT_ID,
+                "--region",
+                REGION,
+                "--bucket",
+                "usage-one-data",
+                "--output",
+                str(checkout / "ml-parameters.json"),
+            ]
+        )
+        == 0
+    )
     # The user's tfvars: the shipped example, with their bucket and the runtime their provider
     # (3.39 here) accepts.
     tfvars = tmp_path / "my.tfvars"
     example_vars = (example / "terraform.tfvars.example").read_text()
     assert re.search(r'(?m)^lambda_runtime\s*=\s*"python3\.12"$', example_vars)
+    assert re.search(
+        r'(?m)^ml_parameters_file\s*=\s*"\.\./\.\./ml-parameters\.json"$', example_vars
+    )
     tfvars.write_text(
         re.sub(
             r"(?m)^lambda_runtime\s*=.*$",
@@ -84,6 +115,18 @@ def test_apply_with_a_var_file_then_destroy(
     assert machine["status"] == "ACTIVE"
     ssm = aws("ssm").get_parameter(Name="/ml-project/endpointName")["Parameter"]
     assert ssm["Value"] == "survival-endpoint"
+    # The SageMaker role may use the user's bucket, and no other.
+    role = "sagemaker-tuner-sagemaker-execution"
+    document = aws("iam").get_role_policy(RoleName=role, PolicyName=f"{role}-permissions")
+    document = document["PolicyDocument"]
+    statements = policy_statements(document if isinstance(document, str) else json.dumps(document))
+    buckets = {
+        resource.removeprefix("arn:aws:s3:::").split("/")[0]
+        for statement in statements
+        for resource in as_list(statement["Resource"])
+        if resource.startswith("arn:aws:s3:::")
+    }
+    assert buckets == {"usage-one-data"}
 
     # Someone else's parameter under the same path survives the destroy (the seed's Delete wiped
     # the whole path).

@@ -143,4 +143,5 @@ def test_every_name_field_gets_its_derived_limit_in_the_validator() -> None:
             checked += 1
     assert checked >= 7
     assert naming.RUN_SUFFIX_LENGTH == RUN_SUFFIX
-    assert naming.TUNING_JOB_NAME_LIMIT == NAMES["resources"]["tuningJob"]["maxLength"]
+    tuning_job_limit = NAMES["resources"]["tuningJob"]["maxLength"]
+    assert tuning_job_limit == naming.TUNING_JOB_NAME_LIMIT

@@ -196,3 +196,66 @@ def test_without_data_buckets_any_bucket_is_accepted(buckets: Any) -> None:
 def test_malformed_data_buckets_are_a_wiring_fault(buckets: Any) -> None:
     with pytest.raises(InvalidEventError, match="event.deployment.dataBuckets"):
         prepare_tuning_run(event_with_buckets(buckets), s3=NoS3())
+
+
+# ---------------------------------------------------------------------------------------------
+# The S3 locations of ml-parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_s3_locations_of_ml_parameters_are_the_schemas_marked_fields() -> None:
+    # GIVEN the schema's x-deploymentBucket marks THEN the training output and checkpoint
+    # locations are the fields that must be on a deployment bucket
+    from tuning_workflow.validation import deployment_bucket_paths
+
+    assert deployment_bucket_paths() == [
+        ("model", "artifactsS3OutputPath"),
+        ("spotTrainingCheckpointS3Uri",),
+    ]
+
+
+def test_a_training_output_on_another_bucket_is_an_input_problem(ml_parameters) -> None:
+    # GIVEN ml-parameters whose training output and checkpoints are on a bucket the deployment
+    # was not given
+    ml_parameters["model"]["artifactsS3OutputPath"] = "s3://someone-elses-bucket/out/"
+    ml_parameters["spotTrainingCheckpointS3Uri"] = "s3://<bucket-name>/checkpoints/"
+    hyperparameters = json.loads(json.dumps(load_event("prepare_tuning_run")["hyperparameters"]))
+
+    # WHEN the run's documents are validated with the deployment's buckets
+    found = validate_run_documents(ml_parameters, hyperparameters, {"channels": []}, BUCKETS)
+
+    # THEN each location is a problem at its path, naming the buckets allowed
+    assert [(p.path, p.message) for p in found["ml-parameters"]] == [
+        (
+            "$.model.artifactsS3OutputPath",
+            "bucket 'someone-elses-bucket' is not one of this deployment's buckets: "
+            "sagemaker-tuner-demo, shared-features; the roles may use only those",
+        ),
+        (
+            "$.spotTrainingCheckpointS3Uri",
+            "bucket '<bucket-name>' is not one of this deployment's buckets: "
+            "sagemaker-tuner-demo, shared-features; the roles may use only those",
+        ),
+    ]
+    # AND without buckets to check against (smtune validate without --bucket) they are valid
+    assert (
+        validate_run_documents(ml_parameters, hyperparameters, {"channels": []})["ml-parameters"]
+        == []
+    )
+
+
+def test_hyperband_infers_max_resource_from_the_schemas_epoch_hyperparameters(
+    ml_parameters,
+) -> None:
+    from tuning_workflow.validation import hyperband_epoch_keys, load_schema
+
+    config = load_schema("ml-parameters")["properties"]["hyperbandStrategyConfig"]
+    assert hyperband_epoch_keys() == tuple(config["x-epochHyperparameters"])
+    ml_parameters.update(tuningStrategy="Hyperband", trainingJobEarlyStoppingType="Off")
+    hyperparameters = json.loads(json.dumps(load_event("prepare_tuning_run")["hyperparameters"]))
+    hyperparameters["staticHyperParameters"].pop("epochs", None)
+    found = validate_run_documents(ml_parameters, hyperparameters, {"channels": []})
+    assert [p.path for p in found["ml-parameters"]] == ["$.hyperbandStrategyConfig"]
+    hyperparameters["staticHyperParameters"][hyperband_epoch_keys()[-1]] = "10"
+    found = validate_run_documents(ml_parameters, hyperparameters, {"channels": []})
+    assert found["ml-parameters"] == []
