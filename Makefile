@@ -1,5 +1,8 @@
 # Entry points: `make demo` runs the whole workflow on a local AWS emulator, `make test` runs the
-# test suite. Both set up what they need (virtual environment, Terraform toolchain) on first use.
+# test suite. Both set up what they need (virtual environment, Terraform toolchain) on first use:
+# `make demo` only what the demo needs (requirements-demo.txt), `make test` and the other
+# development targets the test and lint tools on top (requirements-dev.txt). A marker file in
+# .venv records each set, so each is installed once (and again when its requirements change).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,20 +17,30 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):$(CURDIR)/$(TOOLCHAIN)/bin
 export TF_IN_AUTOMATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo demo-stop test test-lane-python test-lane-terraform test-fast lint fmt lambda lambda-check checkov clean
+.PHONY: help setup demo-setup demo demo-stop test test-lane-python test-lane-terraform test-fast lint fmt lambda lambda-check checkov clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(TOOLCHAIN)/terraform.rc ## virtual environment + Terraform toolchain
+setup: $(VENV)/.installed $(TOOLCHAIN)/terraform.rc ## virtual environment (demo, test and lint tools) + Terraform toolchain
 
-$(VENV)/.installed: requirements-dev.txt requirements-lambda.txt pyproject.toml
+demo-setup: $(VENV)/.demo-installed $(TOOLCHAIN)/terraform.rc ## what `make demo` needs, nothing more
+
+# --no-compile: Python compiles what the demo imports on first use, not all of botocore and awscli.
+$(VENV)/.demo-installed: requirements-demo.txt requirements-lambda.txt pyproject.toml
+	@echo "==> Installing the demo's Python packages into $(VENV) (once; about 30 s)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-compile -r requirements-demo.txt
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
-$(TOOLCHAIN)/terraform.rc: tools/toolchain.py $(VENV)/.installed
+$(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.txt
+	@echo "==> Installing the test and lint tools into $(VENV) (once)"
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+$(TOOLCHAIN)/terraform.rc: tools/toolchain.py $(VENV)/.demo-installed
+	@echo "==> Setting up the Terraform toolchain in $(TOOLCHAIN): Terraform and the AWS provider (once)"
 	$(PY) tools/toolchain.py --root $(TOOLCHAIN) > /dev/null
 
 # checkov gets a virtual environment of its own: its pinned dependencies clash with moto's.
@@ -35,7 +48,7 @@ $(CHECKOV):
 	$(PYTHON) -m venv $(TOOLCHAIN)/checkov-venv
 	$(TOOLCHAIN)/checkov-venv/bin/pip install -q checkov==3.3.30
 
-demo: setup ## deploy and run the whole workflow on a local AWS emulator
+demo: demo-setup ## deploy and run the whole workflow on a local AWS emulator
 	$(PY) -m smtune.demo $(DEMO_ARGS)
 
 demo-stop: ## stop the emulator that `make demo` leaves running
