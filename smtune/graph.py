@@ -4,6 +4,12 @@ The SVG layout is a small layered (Sugiyama-style) layout, top to bottom: loops 
 around to find the layers, long edges get bend points of their own so they never cut through a
 state, the order inside each layer is improved by barycentre sweeps, and nodes are pulled
 towards their neighbours so the main path stays straight.
+
+Failure handling is drawn apart, so the happy path reads top to bottom: the states that every
+caught error runs into (those from which every path ends in a Fail state, from the targets of
+the Catch clauses on) form a failure lane beside the main flow, and each state that continues
+there ends in a short `failure` stub instead of an edge across the picture. Edge labels are
+placed beside their edges, clear of states, other labels and other edges.
 """
 
 from __future__ import annotations
@@ -259,6 +265,65 @@ def build_flow(definition: dict[str, Any]) -> Flow:
     return flow
 
 
+def failure_lane(flow: Flow) -> list[str]:
+    """The states every caught error runs into, in flow order: the targets of Catch clauses
+    from which every path ends in a Fail state, and every state after them. Empty when no
+    error is caught into such a state."""
+    outgoing: dict[str, list[str]] = {node.id: [] for node in flow.nodes}
+    for edge in flow.edges:
+        outgoing[edge.source].append(edge.target)
+    doomed = {node.id for node in flow.nodes if node.kind == "Fail"}
+    changed = True
+    while changed:
+        changed = False
+        for node_id, targets in outgoing.items():
+            if node_id not in doomed and targets and all(t in doomed for t in targets):
+                doomed.add(node_id)
+                changed = True
+    lane: set[str] = set()
+    stack = [e.target for e in flow.edges if e.kind == "catch" and e.target in doomed]
+    while stack:
+        node_id = stack.pop()
+        if node_id not in lane:
+            lane.add(node_id)
+            stack.extend(outgoing[node_id])
+    return [node.id for node in flow.nodes if node.id in lane]
+
+
+LANE_ENTRY = "FailureLane"
+
+
+def split_flow(flow: Flow, lane: list[str]) -> tuple[Flow, Flow, dict[str, str]]:
+    """The main flow without the failure lane; the lane as a flow of its own, entered from
+    one `failure` node; and, per state that continues in the lane, what its stub stands for."""
+    inside = set(lane)
+    main = Flow(nodes=[node for node in flow.nodes if node.id not in inside])
+    names = {node.id: node.label for node in flow.nodes}
+    stubs: dict[str, list[str]] = {}
+    entered: list[str] = []
+    for edge in flow.edges:
+        if edge.source in inside:
+            continue
+        if edge.target not in inside:
+            main.edges.append(edge)
+            continue
+        how = edge.label or ("next" if edge.kind == "next" else edge.kind)
+        stubs.setdefault(edge.source, []).append(f"{how} → {names[edge.target]}")
+        if edge.target not in entered:
+            entered.append(edge.target)
+    side = Flow()
+    if lane:
+        side.nodes = [Node(LANE_ENTRY, "failure", "lane")]
+        side.nodes += [node for node in flow.nodes if node.id in inside]
+        side.edges = [Edge(LANE_ENTRY, target, "catch") for target in entered]
+        side.edges += [edge for edge in flow.edges if edge.source in inside]
+    tips = {
+        source: f"{names[source]} continues in the failure lane: " + "; ".join(items)
+        for source, items in stubs.items()
+    }
+    return main, side, tips
+
+
 # ---------------------------------------------------------------------------------------------
 # Mermaid
 
@@ -299,13 +364,22 @@ def _mermaid_text(text: str) -> str:
 
 
 def to_mermaid(flow: Flow) -> str:
+    """The flow as Mermaid text; the failure lane's states in a subgraph of their own."""
     lines = ["flowchart TD"]
-    for node in flow.nodes:
+    lane = set(failure_lane(flow))
+
+    def declare(node: Node, indent: str) -> str:
         left, right = _MERMAID_SHAPES.get(node.kind, ("[", "]"))
         label = _mermaid_text(node.label)
         if node.detail:
             label += "<br/>" + _mermaid_text(node.detail)
-        lines.append(f'    {node.id}{left}"{label}"{right}')
+        return f'{indent}{node.id}{left}"{label}"{right}'
+
+    lines += [declare(node, "    ") for node in flow.nodes if node.id not in lane]
+    if lane:
+        lines.append(f'    subgraph {LANE_ENTRY}["failure lane"]')
+        lines += [declare(node, "        ") for node in flow.nodes if node.id in lane]
+        lines.append("    end")
     for edge in flow.edges:
         arrow = "-.->" if edge.kind == "catch" else "-->"
         label = f'|"{_mermaid_text(edge.label)}"|' if edge.label else ""
@@ -334,6 +408,9 @@ _NODE_GAP = 36.0
 _DUMMY_GAP = 14.0
 _MARGIN = 24.0
 _EDGE_WEIGHT = {"next": 3.0, "default": 2.0, "choice": 2.0, "catch": 0.6}
+_SHOWN_LABEL_LIMIT = 26
+_STUB_WIDTH = 76.0  # a `failure` stub: a short arrow and its pill
+_LANE_GAP = 40.0
 
 
 @dataclass
@@ -345,6 +422,17 @@ class _Box:
     x: float = 0.0  # centre
     y: float = 0.0  # centre
     dummy: bool = False
+    stub: str = ""  # the tooltip of its `failure` stub, if it has one (drawn right of the state)
+
+    @property
+    def cx(self) -> float:
+        """The centre of the state itself (the box less its stub)."""
+        return self.x - (_STUB_WIDTH / 2 if self.stub else 0.0)
+
+    @property
+    def half(self) -> float:
+        """Half the width of the state itself."""
+        return (self.width - (_STUB_WIDTH if self.stub else 0.0)) / 2
 
 
 @dataclass
@@ -358,6 +446,8 @@ class Layout:
 def _node_size(node: Node) -> tuple[float, float]:
     if node.kind in ("start", "end"):
         return 26.0, 26.0
+    if node.kind == "lane":
+        return _STUB_WIDTH - 20, 20.0
     width = max(text_width(node.label, 13, bold=True), text_width(node.detail, 11)) + 28
     if node.kind == "Choice":
         width += 28
@@ -391,11 +481,16 @@ def _back_edges(flow: Flow) -> set[int]:
     return back
 
 
-def layout(flow: Flow) -> Layout:
+def layout(
+    flow: Flow, stubs: dict[str, str] | None = None, room: dict[str, float] | None = None
+) -> Layout:
+    """Place `flow`; the states named in `stubs` get room for a `failure` stub on the right,
+    the rows below those named in `room` that much more height (for their edges' labels)."""
     boxes: dict[str, _Box] = {}
     for node in flow.nodes:
         width, height = _node_size(node)
-        boxes[node.id] = _Box(node.id, width, height)
+        stub = (stubs or {}).get(node.id, "")
+        boxes[node.id] = _Box(node.id, width + (_STUB_WIDTH if stub else 0.0), height, stub=stub)
     back = _back_edges(flow)
     dag = [
         (edge.target, edge.source) if index in back else (edge.source, edge.target)
@@ -418,7 +513,9 @@ def layout(flow: Flow) -> Layout:
     for box_id in boxes:
         boxes[box_id].layer = depth(box_id)
 
-    # Long edges get one dummy box per layer they cross.
+    # Long edges get one dummy box per layer they cross; the main path pulls hardest.
+    spine = _spine(flow, back)
+    straight: set[str] = set()  # the main path's boxes: the others make room for them
     segments: list[tuple[str, str, float]] = []
     chains: list[list[str]] = []
     for index, edge in enumerate(flow.edges):
@@ -430,15 +527,26 @@ def layout(flow: Flow) -> Layout:
             chain.append(dummy.id)
         chain.append(bottom)
         chains.append(chain)
-        weight = _EDGE_WEIGHT.get(edge.kind, 1.0)
+        weight = _EDGE_WEIGHT.get(edge.kind, 1.0) * (8.0 if index in spine else 1.0)
+        if index in spine:
+            straight.update(chain)
         segments.extend((a, b, weight) for a, b in zip(chain, chain[1:]) if a != b)
 
     layers: list[list[str]] = [[] for _ in range(max(b.layer for b in boxes.values()) + 1)]
     for box_id in _discovery_order(boxes, segments):
         layers[boxes[box_id].layer].append(box_id)
     _reduce_crossings(layers, segments)
+    # Loops run back up on the right of the main path, never across it.
+    looping = {box_id for index in back for box_id in chains[index][1:-1]}
+    for layer in layers:
+        spine_at = next((i for i, box_id in enumerate(layer) if box_id in straight), None)
+        if spine_at is not None:
+            moved = [box_id for box_id in layer[:spine_at] if box_id in looping]
+            kept = [box_id for box_id in layer if box_id not in moved]
+            at = kept.index(layer[spine_at]) + 1
+            layer[:] = kept[:at] + moved + kept[at:]
     branching = {edge.source for edge in flow.edges if edge.label}
-    _place(layers, boxes, segments, branching)
+    _place(layers, boxes, segments, branching, straight, room or {})
 
     routes: list[tuple[Edge, list[tuple[float, float]], bool]] = []
     for index, (edge, chain) in enumerate(zip(flow.edges, chains)):
@@ -447,6 +555,36 @@ def layout(flow: Flow) -> Layout:
     width = max(b.x + b.width / 2 for b in boxes.values()) + _MARGIN + 40
     height = max(b.y + b.height / 2 for b in boxes.values()) + _MARGIN
     return Layout(boxes=boxes, routes=routes, width=width, height=height)
+
+
+def _spine(flow: Flow, back: set[int]) -> set[int]:
+    """The edges of the main path: the longest way from Start to a successful end (End or a
+    Succeed state) that follows no Catch and no loop."""
+    kinds = {node.id: node.kind for node in flow.nodes}
+    outgoing: dict[str, list[int]] = {node.id: [] for node in flow.nodes}
+    for index, edge in enumerate(flow.edges):
+        if index not in back and edge.kind != "catch" and edge.source != edge.target:
+            outgoing[edge.source].append(index)
+    longest: dict[str, tuple[float, int | None]] = {}
+
+    def walk(node_id: str) -> tuple[float, int | None]:
+        if node_id not in longest:
+            longest[node_id] = (float("-inf"), None)  # guards against a cycle
+            if kinds[node_id] in ("end", "Succeed"):
+                longest[node_id] = (0.0, None)
+            else:
+                options = [(walk(flow.edges[i].target)[0] + 1, i) for i in outgoing[node_id]]
+                longest[node_id] = max(options, default=(float("-inf"), None))
+        return longest[node_id]
+
+    found: set[int] = set()
+    node_id = "Start"
+    while node_id in outgoing and walk(node_id)[1] is not None:
+        index = walk(node_id)[1]
+        assert index is not None
+        found.add(index)
+        node_id = flow.edges[index].target
+    return found
 
 
 def _discovery_order(boxes: dict[str, _Box], segments: list[tuple[str, str, float]]) -> list[str]:
@@ -513,6 +651,8 @@ def _place(
     boxes: dict[str, _Box],
     segments: list[tuple[str, str, float]],
     branching: set[str],
+    straight: set[str] = frozenset(),  # type: ignore[assignment]
+    room: dict[str, float] | None = None,
 ) -> None:
     def gap(left: _Box, right: _Box) -> float:
         space = _DUMMY_GAP if (left.dummy or right.dummy) else _NODE_GAP
@@ -524,31 +664,53 @@ def _place(
         for box_id in layer:
             boxes[box_id].y = y + tallest / 2
         # Rows below a branching state get more room for the edge labels.
-        y += tallest + (_ROW_GAP + 16 if any(b in branching for b in layer) else _ROW_GAP)
+        y += tallest + (_ROW_GAP + 30 if any(b in branching for b in layer) else _ROW_GAP)
+        y += max((room or {}).get(box_id, 0.0) for box_id in layer) if layer else 0.0
         x = _MARGIN
         for index, box_id in enumerate(layer):
             box = boxes[box_id]
             x += box.width / 2 if index == 0 else gap(boxes[layer[index - 1]], box)
             box.x = x
 
-    links: dict[str, list[tuple[str, float]]] = {box_id: [] for box_id in boxes}
+    # Each box is pulled by its neighbours above on the way down, by those below on the way
+    # up, by all of them in the last rounds: sweeps that settle rather than drift sideways.
+    above: dict[str, list[tuple[str, float]]] = {box_id: [] for box_id in boxes}
+    below: dict[str, list[tuple[str, float]]] = {box_id: [] for box_id in boxes}
     for a, b, weight in segments:
         # Dummy chains pull harder, so long edges run straight.
         boost = 1.5 if boxes[a].dummy or boxes[b].dummy else 1.0
-        links[a].append((b, weight * boost))
-        links[b].append((a, weight * boost))
+        upper, lower = (a, b) if boxes[a].layer < boxes[b].layer else (b, a)
+        below[upper].append((lower, weight * boost))
+        above[lower].append((upper, weight * boost))
 
-    for _ in range(40):
-        for layer in layers:
+    for sweep in range(40):
+        downward = sweep % 2 == 0
+        for layer in layers if downward else reversed(layers):
             desired = []
             for box_id in layer:
-                pulls = links[box_id]
+                pulls = above[box_id] if downward else below[box_id]
+                if sweep >= 36 or not pulls:
+                    pulls = above[box_id] + below[box_id]
+                if box_id in straight:  # the main path runs straight down
+                    pulls = [(o, w) for o, w in pulls if o in straight] or pulls
                 total = sum(weight for _, weight in pulls)
+                # States line up by their own centres, not by those of their boxes with stubs.
                 desired.append(
-                    sum(boxes[other].x * w for other, w in pulls) / total
+                    sum(boxes[other].cx * w for other, w in pulls) / total
+                    + (boxes[box_id].x - boxes[box_id].cx)
                     if total
                     else boxes[box_id].x
                 )
+            fixed = next((i for i, box_id in enumerate(layer) if box_id in straight), None)
+            if fixed is not None:  # the main path keeps its place; the others move aside
+                for i in range(fixed + 1, len(layer)):
+                    desired[i] = max(
+                        desired[i], desired[i - 1] + gap(boxes[layer[i - 1]], boxes[layer[i]])
+                    )
+                for i in range(fixed - 1, -1, -1):
+                    desired[i] = min(
+                        desired[i], desired[i + 1] - gap(boxes[layer[i]], boxes[layer[i + 1]])
+                    )
             left = list(desired)
             for i in range(1, len(layer)):
                 left[i] = max(left[i], left[i - 1] + gap(boxes[layer[i - 1]], boxes[layer[i]]))
@@ -598,7 +760,7 @@ def _smooth_path(points: list[tuple[float, float]]) -> str:
 
 
 def _ports(
-    result: Layout, flow: Flow
+    result: Layout, flow: Flow, crowded: list[str] | None = None
 ) -> list[tuple[Edge, list[tuple[float, float]], tuple[float, float] | None]]:
     """Each edge's final points (ports spread along the box sides) and its label anchor."""
     boxes = result.boxes
@@ -607,7 +769,7 @@ def _ports(
     for index, (edge, points, reversed_) in enumerate(result.routes):
         if edge.source == edge.target:
             box = boxes[edge.source]
-            right, y = box.x + box.width / 2, box.y
+            right, y = box.cx + box.half, box.y
             drawn.append([(right, y - 8), (right + 34, y), (right, y + 8)])
             continue
         if reversed_:
@@ -620,11 +782,11 @@ def _ports(
         box = boxes[box_id]
         neighbour = 1 if side == "out" else -2
         indexes.sort(key=lambda i: drawn[i][neighbour][0])
-        usable = box.width * (0.5 if box.id in ("Start", "End") else 0.7)
+        usable = box.half * 2 * (0.5 if box.id in ("Start", "End") else 0.7)
         for rank, i in enumerate(indexes):
-            x = box.x - usable / 2 + usable * (rank + 1) / (len(indexes) + 1)
+            x = box.cx - usable / 2 + usable * (rank + 1) / (len(indexes) + 1)
             if len(indexes) == 1:
-                x = box.x
+                x = box.cx
             y = box.y + box.height / 2 if side == "out" else box.y - box.height / 2 - 2
             drawn[i][0 if side == "out" else -1] = (x, y)
     for index, (edge, _points, reversed_) in enumerate(result.routes):
@@ -640,17 +802,88 @@ def _ports(
         # Leave and enter on the side facing the nearest bend point.
         start_side = 1.0 if middle[-1][0] >= bottom.x else -1.0
         end_side = 1.0 if middle[0][0] >= top.x else -1.0
-        start = (bottom.x + start_side * bottom.width / 2, bottom.y)
-        end = (top.x + end_side * (top.width / 2 + 2), top.y)
+        start = (bottom.cx + start_side * bottom.half, bottom.y)
+        end = (top.cx + end_side * (top.half + 2), top.y)
+        # A state's right side may hold its failure stub: the loop leaves by the top and
+        # comes in from below instead.
+        if start_side > 0 and bottom.stub:
+            start = (bottom.cx + bottom.half * 0.75, bottom.y - bottom.height / 2)
+        if end_side > 0 and top.stub:
+            end = (top.cx + top.half * 0.75, top.y + top.height / 2 + 2)
         drawn[index] = [start, *reversed(middle), end]
-    return _place_labels(result, [edge for edge, _p, _r in result.routes], drawn)
+    return _place_labels(result, [edge for edge, _p, _r in result.routes], drawn, crowded)
+
+
+def _curve(points: list[tuple[float, float]], steps: int = 10) -> list[tuple[float, float]]:
+    """The curve `_smooth_path` draws through `points`, as a polyline."""
+    if len(points) < 2:
+        return list(points)
+    out = [points[0]]
+    for i in range(len(points) - 1):
+        p0 = points[i - 1] if i > 0 else points[i]
+        p1, p2 = points[i], points[i + 1]
+        p3 = points[i + 2] if i + 2 < len(points) else p2
+        c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
+        c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
+        for k in range(1, steps + 1):
+            t = k / steps
+            u = 1 - t
+            out.append(
+                (
+                    u**3 * p1[0] + 3 * u * u * t * c1[0] + 3 * u * t * t * c2[0] + t**3 * p2[0],
+                    u**3 * p1[1] + 3 * u * u * t * c1[1] + 3 * u * t * t * c2[1] + t**3 * p2[1],
+                )
+            )
+    return out
+
+
+Rect = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def _crosses(a: tuple[float, float], b: tuple[float, float], rect: Rect) -> bool:
+    """Whether the segment a-b passes through `rect` (Liang-Barsky clipping)."""
+    low, high = 0.0, 1.0
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    for p, q in (
+        (-dx, a[0] - rect[0]),
+        (dx, rect[2] - a[0]),
+        (-dy, a[1] - rect[1]),
+        (dy, rect[3] - a[1]),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+def shown_label(edge: Edge) -> str:
+    """An edge's label as the picture shows it (the whole of it in its tooltip)."""
+    return _clip(edge.label, _SHOWN_LABEL_LIMIT)
+
+
+def label_rect(anchor: tuple[float, float], label: str) -> Rect:
+    half = (text_width(label, 11) + 8) / 2
+    return (anchor[0] - half, anchor[1] - 8, anchor[0] + half, anchor[1] + 8)
 
 
 def _place_labels(
-    result: Layout, edges: list[Edge], drawn: list[list[tuple[float, float]]]
+    result: Layout,
+    edges: list[Edge],
+    drawn: list[list[tuple[float, float]]],
+    crowded: list[str] | None = None,
 ) -> list[tuple[Edge, list[tuple[float, float]], tuple[float, float] | None]]:
-    """Put each edge label on its edge where it overlaps no box and no other label."""
-    taken = [
+    """Put each edge label beside its edge, where it covers no state, no other label and no
+    edge; failing that, on its edge where it covers no state or label (and the edge's source
+    goes into `crowded`)."""
+    taken: list[Rect] = [
         (
             box.x - box.width / 2,
             box.y - box.height / 2,
@@ -660,41 +893,89 @@ def _place_labels(
         for box in result.boxes.values()
         if not box.dummy
     ]
+    curves = [_curve(points) for points in drawn]
+    bounds = [
+        (min(x for x, _ in c), min(y for _, y in c), max(x for x, _ in c), max(y for _, y in c))
+        for c in curves
+    ]
 
-    def free(rect: tuple[float, float, float, float]) -> bool:
-        return all(
-            rect[2] <= other[0] or rect[0] >= other[2] or rect[3] <= other[1] or rect[1] >= other[3]
-            for other in taken
+    def overlaps(a: Rect, b: Rect) -> bool:
+        return not (a[2] <= b[0] or a[0] >= b[2] or a[3] <= b[1] or a[1] >= b[3])
+
+    def free(rect: Rect, lines: bool) -> bool:
+        if any(overlaps(rect, other) for other in taken):
+            return False
+        return not lines or not any(
+            overlaps(rect, bound) and any(_crosses(a, b, rect) for a, b in zip(curve, curve[1:]))
+            for curve, bound in zip(curves, bounds)
         )
 
     placed: list[tuple[Edge, list[tuple[float, float]], tuple[float, float] | None]] = []
-    for edge, points in zip(edges, drawn):
+    for edge, points, curve in zip(edges, drawn, curves):
         if not edge.label:
             placed.append((edge, points, None))
             continue
-        half = (text_width(edge.label, 11) + 8) / 2
-        candidates = [
-            (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-            for a, b in zip(points, points[1:])
-            for t in (0.45, 0.3, 0.6, 0.2, 0.75, 0.85)
-        ]
-        anchor = candidates[0]
-        for candidate in candidates:
-            rect = (candidate[0] - half, candidate[1] - 9, candidate[0] + half, candidate[1] + 9)
-            if free(rect):
-                anchor = candidate
-                break
-        taken.append((anchor[0] - half, anchor[1] - 9, anchor[0] + half, anchor[1] + 9))
+        label = shown_label(edge)
+        half = (text_width(label, 11) + 8) / 2
+        steps = list(zip(curve, curve[1:]))
+        beside: list[tuple[float, float]] = []
+        along: list[tuple[float, float]] = []
+        places = (0.45, 0.3, 0.6, 0.2, 0.75, 0.85, 0.12, 0.92, 0.38, 0.52, 0.68, 0.25, 0.05)
+        for t in places:
+            a, b = steps[min(len(steps) - 1, int(t * len(steps)))]
+            length = max(1e-6, ((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5)
+            nx, ny = -(b[1] - a[1]) / length, (b[0] - a[0]) / length  # the normal
+            reach = abs(nx) * (half + 4) + abs(ny) * (8 + 4)
+            along.append(a)
+            beside += [
+                (a[0] + nx * reach, a[1] + ny * reach),
+                (a[0] - nx * reach, a[1] - ny * reach),
+            ]
+        for t in places:  # then further sideways, a little up or down
+            a = steps[min(len(steps) - 1, int(t * len(steps)))][0]
+            for dx in (half + 6, half + 24, half + 48):
+                for dy in (0.0, -12.0, 12.0):
+                    beside += [(a[0] + dx, a[1] + dy), (a[0] - dx, a[1] + dy)]
+        anchor = next((c for c in beside if free(label_rect(c, label), lines=True)), None)
+        if anchor is None:
+            if crowded is not None:
+                crowded.append(edge.source)
+            anchor = next((c for c in along if free(label_rect(c, label), lines=False)), along[0])
+        taken.append(label_rect(anchor, label))
         placed.append((edge, points, anchor))
     return placed
 
 
+Routes = list[tuple[Edge, list[tuple[float, float]], tuple[float, float] | None]]
+
+
+def arrange(flow: Flow, stubs: dict[str, str] | None = None) -> tuple[Layout, Routes]:
+    """Lay out `flow` and its edges; where a label finds no place clear of the edges, give the
+    row below its state more room and lay out again (a few times at most)."""
+    room: dict[str, float] = {}
+    for _ in range(6):
+        result = layout(flow, stubs, room)
+        crowded: list[str] = []
+        routes = _ports(result, flow, crowded)
+        if not crowded:
+            break
+        for source in crowded:
+            room[source] = room.get(source, 0.0) + 24.0
+    return result, routes
+
+
 def to_svg(flow: Flow, title: str = "") -> str:
-    result = layout(flow)
-    nodes = {node.id: node for node in flow.nodes}
+    main_flow, lane_flow, stubs = split_flow(flow, failure_lane(flow))
+    main, main_routes = arrange(main_flow, stubs)
+    lane, lane_routes = arrange(lane_flow) if lane_flow.nodes else (None, [])
+    nodes = {node.id: node for node in [*main_flow.nodes, *lane_flow.nodes]}
     legend_height = 34.0
     title_height = 30.0 if title else 0.0
-    width, height = result.width, result.height + legend_height + title_height
+    lane_x = main.width + _LANE_GAP - _MARGIN  # the lane's own layout starts at _MARGIN
+    lane_top = 22.0  # room for the lane's caption
+    width = main.width + (_LANE_GAP + lane.width - _MARGIN + 12 if lane else 0.0)
+    inner = max(main.height, lane.height + lane_top + 12 if lane else 0.0)
+    height = inner + legend_height + title_height
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{esc(FONT)}">',
@@ -714,7 +995,27 @@ def to_svg(flow: Flow, title: str = "") -> str:
             f"{esc(title)}</text>"
         )
     out.append(f'<g transform="translate(0,{title_height:.0f})">')
-    routes = _ports(result, flow)
+    out += _svg_layout(main, main_routes, nodes)
+    if lane:
+        out.append(
+            f'<rect class="failure-lane" x="{lane_x + _MARGIN - 14:.1f}" y="6" '
+            f'width="{lane.width - _MARGIN + 14:.1f}" height="{lane.height + lane_top:.1f}" '
+            f'rx="10" fill="#fff5f5" stroke="#ffc9c9" stroke-dasharray="4 3"/>'
+            f'<text x="{lane_x + _MARGIN - 4:.1f}" y="24" font-size="12" font-weight="600" '
+            f'fill="#c92a2a">failure lane</text>'
+        )
+        out.append(f'<g transform="translate({lane_x:.1f},{lane_top:.1f})">')
+        out += _svg_layout(lane, lane_routes, nodes)
+        out.append("</g>")
+    out.append("</g>")
+    out.append(_svg_legend(height - legend_height + 8, failure=lane is not None))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _svg_layout(result: Layout, routes: Routes, nodes: dict[str, Node]) -> list[str]:
+    """The edges, then the states, then the edge labels of one laid-out flow."""
+    out: list[str] = []
     for edge, points, _anchor in routes:
         color, dash = _EDGE_STYLE.get(edge.kind, _EDGE_STYLE["next"])
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
@@ -729,26 +1030,47 @@ def to_svg(flow: Flow, title: str = "") -> str:
         if anchor is None:
             continue
         color = _EDGE_STYLE.get(edge.kind, _EDGE_STYLE["next"])[0]
-        label_width = text_width(edge.label, 11) + 8
+        label = shown_label(edge)
+        left, top, right, _bottom = label_rect(anchor, label)
         out.append(
-            f'<rect x="{anchor[0] - label_width / 2:.1f}" y="{anchor[1] - 8:.1f}" '
-            f'width="{label_width:.1f}" height="16" rx="3" fill="#ffffff" fill-opacity="0.92"/>'
+            f'<g class="edge-label"><title>{esc(edge.label)}</title>'
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{right - left:.1f}" '
+            f'height="16" rx="3" fill="#ffffff" fill-opacity="0.92"/>'
             f'<text x="{anchor[0]:.1f}" y="{anchor[1] + 4:.1f}" font-size="11" fill="{color}" '
-            f'text-anchor="middle">{esc(edge.label)}</text>'
+            f'text-anchor="middle">{esc(label)}</text></g>'
         )
-    out.append("</g>")
-    out.append(_svg_legend(height - legend_height + 8))
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _svg_pill(x: float, y: float, tip: str) -> str:
+    """The red `failure` pill of a stub and of the lane's entry, its left end at x."""
+    width = _STUB_WIDTH - 20
+    return (
+        f'<g class="failure-stub"><title>{esc(tip)}</title>'
+        f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="{width:.1f}" height="18" rx="9" '
+        f'fill="#fde7e7" stroke="#c92a2a" stroke-width="1.2"/>'
+        f'<text x="{x + width / 2:.1f}" y="{y + 4:.1f}" font-size="11" fill="#c92a2a" '
+        f'text-anchor="middle">failure</text></g>'
+    )
 
 
 def _svg_node(node: Node, box: _Box) -> str:
-    x, y, w, h = box.x, box.y, box.width, box.height
+    x, y, w, h = box.cx, box.y, box.half * 2, box.height
+    if node.kind == "lane":
+        return _svg_pill(x - w / 2, y, "every state marked failure continues here")
+    stub = ""
+    if box.stub:
+        start = x + w / 2
+        stub = (
+            f'<line x1="{start:.1f}" y1="{y:.1f}" x2="{start + 17:.1f}" y2="{y:.1f}" '
+            f'stroke="#c92a2a" stroke-width="1.4" stroke-dasharray="3 2" '
+            f'marker-end="url(#arrow-catch)"/>' + _svg_pill(start + 19, y, box.stub)
+        )
     if node.kind in ("start", "end"):
         return (
             f'<g><circle cx="{x:.1f}" cy="{y:.1f}" r="{w / 2:.1f}" fill="#343a40"/>'
             f'<text x="{x:.1f}" y="{y + 3.5:.1f}" font-size="9" fill="#ffffff" '
-            f'text-anchor="middle">{esc(node.label.lower())}</text></g>'
+            f'text-anchor="middle">{esc(node.label.lower())}</text></g>{stub}'
         )
     fill, stroke = _FILL.get(node.kind, _FILL["Pass"])
     left, top = x - w / 2, y - h / 2
@@ -778,10 +1100,10 @@ def _svg_node(node: Node, box: _Box) -> str:
             f'text-anchor="middle">{esc(node.detail)}</text>'
         )
     parts.append("</g>")
-    return "".join(parts)
+    return "".join(parts) + stub
 
 
-def _svg_legend(y: float) -> str:
+def _svg_legend(y: float, failure: bool = False) -> str:
     items = []
     x = _MARGIN
     for kind, label in (("next", "next"), ("choice", "choice"), ("catch", "error caught")):
@@ -793,4 +1115,11 @@ def _svg_legend(y: float) -> str:
             f'<text x="{x + 36}" y="{y + 10}" font-size="11" fill="#495057">{label}</text>'
         )
         x += 44 + text_width(label, 11) + 18
+    if failure:
+        label = "an error or outcome that continues in the failure lane"
+        items.append(
+            _svg_pill(x, y + 6, "continues in the failure lane")
+            + f'<text x="{x + _STUB_WIDTH - 12}" y="{y + 10}" font-size="11" '
+            f'fill="#495057">{label}</text>'
+        )
     return "<g>" + "".join(items) + "</g>"
