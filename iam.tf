@@ -25,11 +25,7 @@ locals {
   # resource names its images inside the algorithm, unknown at plan time: then the role may
   # pull from this account's repositories in this region.
   ecr_image_pattern = "^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)"
-  ecr_images = compact([
-    try(tostring(local.ml_parameters.trainingImage), ""),
-    try(tostring(local.ml_parameters.inferenceImage), ""),
-    try(tostring(local.ml_parameters.model.hosting.inferenceImage), ""),
-  ])
+  ecr_images        = local.sagemaker_access.images
   ecr_repository_arns = distinct(concat(
     [
       for image in local.ecr_images : format(
@@ -37,18 +33,12 @@ locals {
         local.partition, regex(local.ecr_image_pattern, image)[1], regex(local.ecr_image_pattern, image)[0], regex(local.ecr_image_pattern, image)[2],
       ) if can(regex(local.ecr_image_pattern, image))
     ],
-    try(local.ml_parameters.algorithmARN, null) != null ? ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"] : [],
+    local.sagemaker_access.uses_algorithm ? ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"] : [],
   ))
 
-  subnet_ids = distinct(concat(
-    try(tolist(local.ml_parameters.model.trainingSubnets), []),
-    try(tolist(local.ml_parameters.model.hosting.subnets), []),
-  ))
-  security_group_ids = distinct(concat(
-    try(tolist(local.ml_parameters.model.trainingSecurityGroupIds), []),
-    try(tolist(local.ml_parameters.model.hosting.securityGroupIds), []),
-  ))
-  uses_vpc = length(local.subnet_ids) > 0
+  subnet_ids         = local.sagemaker_access.subnet_ids
+  security_group_ids = local.sagemaker_access.security_group_ids
+  uses_vpc           = length(local.subnet_ids) > 0
 
   sagemaker_kms_key_arns = compact([
     var.kms_key_arns.training_volume,

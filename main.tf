@@ -61,8 +61,7 @@ module "parameters" {
   name_prefix          = var.name_prefix
   tags                 = local.tags
   parameter_store_path = var.parameter_store_path
-  ml_parameters        = local.ml_parameters
-  hyperparameters      = local.hyperparameters
+  parameters           = local.published_parameters
 
   enable_manifest_trigger    = var.enable_manifest_trigger
   manage_bucket_notification = var.manage_bucket_notification
@@ -104,9 +103,7 @@ module "tuner" {
 
   name_prefix                   = var.name_prefix
   tags                          = local.tags
-  ml_parameters                 = local.ml_parameters
-  hyperparameters               = local.hyperparameters
-  run_id_wildcard               = local.run_id_wildcard
+  tuning                        = local.tuning
   sagemaker_execution_role_arn  = local.sagemaker_execution_role_arn
   sns_topic_arn                 = local.sns_topic_arn
   sns_kms_key_arn               = var.kms_key_arns.sns
@@ -136,8 +133,7 @@ module "deployer" {
 
   name_prefix                   = var.name_prefix
   tags                          = local.tags
-  ml_parameters                 = local.ml_parameters
-  run_id_wildcard               = local.run_id_wildcard
+  hosting                       = local.hosting
   sns_topic_arn                 = local.sns_topic_arn
   sns_kms_key_arn               = var.kms_key_arns.sns
   endpoint_kms_key_arn          = var.kms_key_arns.endpoint

@@ -96,7 +96,7 @@ output "endpoint_name" {
 
 output "tuning_job_name_prefix" {
   description = "Base name of the tuning jobs: each run names its job with this, a hyphen and a run id (hex digits derived from the execution ARN)."
-  value       = try(tostring(local.ml_parameters.tuningJobName), null)
+  value       = local.tuning.tuning_job_name
 }
 
 output "log_group_names" {

@@ -357,6 +357,8 @@ locals {
     try(local.ml.inferenceImage != local.ml.model.hosting.inferenceImage, false) ? [
       "$.model.hosting.inferenceImage: \"${local.ml.model.hosting.inferenceImage}\" differs from inferenceImage (\"${local.ml.inferenceImage}\"); both name the model's inference image: give it once, or the same in both places"
     ] : [],
+    # Parameter Store publishes the hyperparameters under <path>/hyperparameters.
+    can(local.ml.hyperparameters) ? ["$.hyperparameters: is where the hyperparameters file is published in Parameter Store; ml-parameters cannot have a key of that name"] : [],
     local.spot_training && !can(local.ml.spotTrainingCheckpointS3Uri) ? ["$: 'spotTrainingCheckpointS3Uri' is required when enableManagedSpotTraining is true"] : [],
     (can(local.ml.autoscalingMinCapacity) || can(local.ml.autoscalingMaxCapacity)) && !can(local.ml.targetTrackingScalingPolicyConfiguration) ? [
       "$: 'targetTrackingScalingPolicyConfiguration' is required when auto scaling is configured (autoscalingMinCapacity and autoscalingMaxCapacity)"
@@ -469,5 +471,90 @@ data "aws_partition" "current" {
       condition     = length(local.problems["hyperparameters"]) == 0
       error_message = "${var.hyperparameters_file}: ${length(local.problems["hyperparameters"])} problem(s), checked against lambda_src/tuning_workflow/schemas/hyperparameters.schema.json: ${join("; ", local.problems["hyperparameters"])}."
     }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# What each component uses, read once here and handed on typed. The components get the
+# documents as the workflow validates them (JSON) and the names and facts Terraform itself needs;
+# each fact is derived once, here, the way tuning_workflow.params derives it.
+# ---------------------------------------------------------------------------------------------
+
+locals {
+  training_subnets         = try([for id in local.ml.model.trainingSubnets : tostring(id)], [])
+  training_security_groups = try([for id in local.ml.model.trainingSecurityGroupIds : tostring(id)], [])
+  hosting_subnets          = try([for id in local.ml.model.hosting.subnets : tostring(id)], [])
+  hosting_security_groups  = try([for id in local.ml.model.hosting.securityGroupIds : tostring(id)], [])
+
+  facts = {
+    # The tuning job gets a WarmStartConfig when warmStart is given.
+    has_warm_start = can(local.ml.warmStart)
+    # The model gets a VpcConfig when the hosting subnets and security groups are given.
+    has_model_vpc = length(local.hosting_subnets) > 0 && length(local.hosting_security_groups) > 0
+  }
+
+  # The tuner: its names (they scope its permissions), its facts, both documents.
+  tuning = {
+    tuning_job_name      = try(tostring(local.ml.tuningJobName), "")
+    model_name           = try(tostring(local.ml.model.name), "")
+    algorithm_arn        = try(tostring(local.ml.algorithmARN), null)
+    has_warm_start       = local.facts.has_warm_start
+    has_model_vpc        = local.facts.has_model_vpc
+    run_id_wildcard      = local.run_id_wildcard
+    ml_parameters_json   = jsonencode(local.ml_parameters)
+    hyperparameters_json = jsonencode(local.hyperparameters)
+  }
+
+  # The deployer: its endpoint and the alarms a blue/green update watches (they scope its
+  # permissions), and ml-parameters.
+  hosting = {
+    endpoint_name = try(tostring(local.ml.endpointName), "")
+    rollback_alarm_names = try(
+      [for alarm in local.ml.model.hosting.deploymentConfig.AutoRollbackConfiguration.Alarms : tostring(alarm.AlarmName)], []
+    )
+    run_id_wildcard    = local.run_id_wildcard
+    ml_parameters_json = jsonencode(local.ml_parameters)
+  }
+
+  # The SageMaker execution role (iam.tf): the images it pulls, whether an algorithm resource
+  # names them, the network it joins.
+  sagemaker_access = {
+    images = compact([
+      try(tostring(local.ml.trainingImage), ""),
+      try(tostring(local.ml.inferenceImage), ""),
+      try(tostring(local.ml.model.hosting.inferenceImage), ""),
+    ])
+    uses_algorithm     = can(local.ml.algorithmARN)
+    subnet_ids         = distinct(concat(local.training_subnets, local.hosting_subnets))
+    security_group_ids = distinct(concat(local.training_security_groups, local.hosting_security_groups))
+  }
+
+  # The published copy in Parameter Store: one value per leaf, the hyperparameters under
+  # hyperparameters/. Objects are walked four levels deep (deep enough for every documented
+  # field); a list, or an object at the fourth level, is stored as one JSON value. Scalars are
+  # stored as text (true, 5000, "ml.c5.2xlarge" -> ml.c5.2xlarge). Null and empty values are
+  # skipped: Parameter Store cannot hold an empty value.
+  published_documents = try(merge(local.ml_parameters, { hyperparameters = local.hyperparameters }), {})
+  published_level1    = [for key, value in local.published_documents : { path = key, value = value }]
+  published_level2 = flatten([
+    for node in local.published_level1 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  published_level3 = flatten([
+    for node in local.published_level2 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  published_level4 = flatten([
+    for node in local.published_level3 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
+    if can(keys(node.value))
+  ])
+  published_parameters = {
+    for leaf in concat(
+      [for leaf in local.published_level1 : leaf if !can(keys(leaf.value))],
+      [for leaf in local.published_level2 : leaf if !can(keys(leaf.value))],
+      [for leaf in local.published_level3 : leaf if !can(keys(leaf.value))],
+      local.published_level4,
+    ) : leaf.path => try(tostring(leaf.value), jsonencode(leaf.value))
+    if leaf.value != null && leaf.value != ""
   }
 }

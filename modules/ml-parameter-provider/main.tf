@@ -9,38 +9,8 @@ locals {
   # provider 6).
   region = data.aws_region.current.id
 
-  # ---------------------------------------------------------------------------------------------
-  # One parameter per leaf. Objects are walked four levels deep (deep enough for every documented
-  # field); a list, or an object at the fourth level, is stored as one JSON value. Scalars are
-  # stored as text (true, 5000, "ml.c5.2xlarge" -> ml.c5.2xlarge). Null and empty values are
-  # skipped: Parameter Store cannot hold an empty value.
-  # ---------------------------------------------------------------------------------------------
-  documents = merge(var.ml_parameters, { hyperparameters = var.hyperparameters })
-
-  level1 = [for key, value in local.documents : { path = key, value = value }]
-  level2 = flatten([
-    for node in local.level1 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
-    if can(keys(node.value))
-  ])
-  level3 = flatten([
-    for node in local.level2 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
-    if can(keys(node.value))
-  ])
-  level4 = flatten([
-    for node in local.level3 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
-    if can(keys(node.value))
-  ])
-  leaves = concat(
-    [for leaf in local.level1 : leaf if !can(keys(leaf.value))],
-    [for leaf in local.level2 : leaf if !can(keys(leaf.value))],
-    [for leaf in local.level3 : leaf if !can(keys(leaf.value))],
-    local.level4,
-  )
-
-  parameters = {
-    for leaf in local.leaves : leaf.path => try(tostring(leaf.value), jsonencode(leaf.value))
-    if leaf.value != null && leaf.value != ""
-  }
+  # One parameter per leaf of the parameter files (the root module reads them).
+  parameters = var.parameters
 
   # Parameter Store limits values in bytes, Terraform counts characters: the UTF-8 size is read
   # from the base64 encoding (4 characters per 3 bytes, minus the padding).

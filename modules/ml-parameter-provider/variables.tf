@@ -33,23 +33,13 @@ variable "parameter_store_path" {
   }
 }
 
-variable "ml_parameters" {
-  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json)."
-  type        = any
+variable "parameters" {
+  description = "The values to publish, by key path (\"model/hosting/instanceType\" => \"ml.c5.2xlarge\"): one per leaf of the parameter files, the hyperparameters under hyperparameters/, as the root module reads them."
+  type        = map(string)
 
   validation {
-    condition     = can(keys(var.ml_parameters)) && !can(var.ml_parameters.hyperparameters)
-    error_message = "The ml_parameters must be an object without a top-level \"hyperparameters\" key (that path holds the hyperparameters document)."
-  }
-}
-
-variable "hyperparameters" {
-  description = "The parsed hyperparameters document (jsondecode of hyperparameters.json)."
-  type        = any
-
-  validation {
-    condition     = can(keys(var.hyperparameters))
-    error_message = "The hyperparameters must be an object."
+    condition     = alltrue([for key, value in var.parameters : value != ""])
+    error_message = "The parameters must not hold empty values: Parameter Store cannot store one."
   }
 }
 

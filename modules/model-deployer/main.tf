@@ -9,8 +9,6 @@ locals {
   # provider 6).
   region = data.aws_region.current.id
 
-  ml = var.ml_parameters
-
   state_machine_name = "${var.name_prefix}-deployer"
   package_path       = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
   sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
@@ -20,9 +18,9 @@ locals {
   # creates and deploys. The live config an update replaces may predate the module (the
   # replaced stack named them <endpointName>-<timestamp>), so reads take any config of the
   # endpoint's name.
-  endpoint_name        = local.ml.endpointName
+  endpoint_name        = var.hosting.endpoint_name
   endpoint_arn         = "${local.sagemaker_arn_stem}:endpoint/${lower(local.endpoint_name)}"
-  endpoint_config_arn  = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-${var.run_id_wildcard}"
+  endpoint_config_arn  = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-${var.hosting.run_id_wildcard}"
   endpoint_configs_arn = "${local.sagemaker_arn_stem}:endpoint-config/${lower(local.endpoint_name)}-*"
 
   # Application Auto Scaling identifies scalable targets by generated IDs; its condition keys
@@ -44,8 +42,8 @@ locals {
   # watches for automatic rollback.
   scaling_alarms_arn = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:TargetTracking-endpoint/${local.endpoint_name}/variant/*"
   rollback_alarm_arns = [
-    for alarm in try(local.ml.model.hosting.deploymentConfig.AutoRollbackConfiguration.Alarms, []) :
-    "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${alarm.AlarmName}"
+    for alarm in var.hosting.rollback_alarm_names :
+    "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${alarm}"
   ]
 
   # What the plan Lambda needs besides the parameters (docs/architecture.md).
@@ -205,7 +203,7 @@ module "state_machine" {
     endpoint_kms_key_arn          = var.endpoint_kms_key_arn == null ? "" : var.endpoint_kms_key_arn
     state_machine_name            = local.state_machine_name
     failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
-    ml_parameters                 = jsonencode(var.ml_parameters)
+    ml_parameters                 = var.hosting.ml_parameters_json
     deployment                    = jsonencode(local.deployment)
     describe_failure_arn          = var.describe_failure_function_arn
     lambda_log_groups             = var.lambda_log_groups

@@ -19,17 +19,17 @@ variable "tags" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Parameter document
+# Parameters
 # ---------------------------------------------------------------------------------------------
 
-variable "ml_parameters" {
-  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json), checked by the root module against the schema. Rendered into the workflow; its endpoint name scopes the IAM permissions."
-  type        = any
-}
-
-variable "run_id_wildcard" {
-  description = "IAM wildcard of a run id, one \"?\" per hex digit: a run names its endpoint configs <endpointName>-<runId>."
-  type        = string
+variable "hosting" {
+  description = "What the deployer uses of the parameter files, read and checked by the root module: the endpoint's name and the alarms a blue/green update watches (they scope the permissions), the IAM wildcard of a run id (one \"?\" per hex digit), and ml-parameters as the deployer's first state reads it (JSON)."
+  type = object({
+    endpoint_name        = string
+    rollback_alarm_names = optional(list(string), [])
+    run_id_wildcard      = string
+    ml_parameters_json   = string
+  })
 }
 
 # ---------------------------------------------------------------------------------------------

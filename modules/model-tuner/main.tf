@@ -9,23 +9,19 @@ locals {
   # provider 6).
   region = data.aws_region.current.id
 
-  ml = var.ml_parameters
-
   state_machine_name  = "${var.name_prefix}-tuner"
   package_path        = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
   sagemaker_arn_stem  = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
-  algorithm_arn       = try(local.ml.algorithmARN, null)
-  tuning_job_base     = lower(local.ml.tuningJobName)
-  model_base          = lower(local.ml.model.name)
-  has_warm_start      = try(local.ml.warmStart, null) != null
-  has_model_vpc       = length(try(local.ml.model.hosting.subnets, [])) > 0
+  algorithm_arn       = var.tuning.algorithm_arn
+  tuning_job_base     = lower(var.tuning.tuning_job_name)
+  model_base          = lower(var.tuning.model_name)
   data_bucket_objects = [for b in var.data_bucket_names : "arn:${local.partition}:s3:::${b}/*"]
 
   # A run names its resources <base>-<runId>: one "?" per hex digit of the run id, so that
   # another deployment whose base name starts with this one ("<base>-other") stays out of reach.
   # SageMaker ARNs carry names lowercased. A tuning job names its training jobs
   # <tuning job>-<NNN>-<suffix>.
-  run_id_wildcard  = var.run_id_wildcard
+  run_id_wildcard  = var.tuning.run_id_wildcard
   tuning_job_arn   = "${local.sagemaker_arn_stem}:hyper-parameter-tuning-job/${local.tuning_job_base}-${local.run_id_wildcard}"
   training_job_arn = "${local.sagemaker_arn_stem}:training-job/${local.tuning_job_base}-${local.run_id_wildcard}-*"
   model_arn        = "${local.sagemaker_arn_stem}:model/${local.model_base}-${local.run_id_wildcard}"
@@ -135,11 +131,11 @@ module "state_machine" {
     sagemaker_role_arn         = var.sagemaker_execution_role_arn
     state_machine_name         = local.state_machine_name
     failure_subject            = "Model tuning failed (${local.state_machine_name})"
-    ml_parameters              = jsonencode(var.ml_parameters)
-    hyperparameters            = jsonencode(var.hyperparameters)
+    ml_parameters              = var.tuning.ml_parameters_json
+    hyperparameters            = var.tuning.hyperparameters_json
     deployment                 = jsonencode(local.deployment)
-    has_warm_start             = local.has_warm_start
-    has_model_vpc              = local.has_model_vpc
+    has_warm_start             = var.tuning.has_warm_start
+    has_model_vpc              = var.tuning.has_model_vpc
     describe_failure_arn       = var.describe_failure_function_arn
     lambda_log_groups          = var.lambda_log_groups
     sagemaker_retry_attempts   = var.sagemaker_retry_schedule.attempts

@@ -19,22 +19,21 @@ variable "tags" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Parameter documents
+# Parameters
 # ---------------------------------------------------------------------------------------------
 
-variable "ml_parameters" {
-  description = "The parsed ml-parameters document (jsondecode of ml-parameters.json), checked by the root module against the schema. Rendered into the workflow; its names scope the IAM permissions."
-  type        = any
-}
-
-variable "run_id_wildcard" {
-  description = "IAM wildcard of a run id, one \"?\" per hex digit: a run names its resources <base>-<runId>."
-  type        = string
-}
-
-variable "hyperparameters" {
-  description = "The parsed hyperparameters document (jsondecode of hyperparameters.json). Rendered into the workflow."
-  type        = any
+variable "tuning" {
+  description = "What the tuner uses of the parameter files, read and checked by the root module: the base names of the tuning jobs and models and the algorithm resource (they scope the permissions), whether warm start and a model VPC are configured (they shape the workflow's requests), the IAM wildcard of a run id (one \"?\" per hex digit), and both documents as the tuner's first state validates them (JSON)."
+  type = object({
+    tuning_job_name      = string
+    model_name           = string
+    algorithm_arn        = optional(string)
+    has_warm_start       = bool
+    has_model_vpc        = bool
+    run_id_wildcard      = string
+    ml_parameters_json   = string
+    hyperparameters_json = string
+  })
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -112,6 +112,29 @@ def test_the_complete_example_takes_the_lambda_runtime_as_the_module_does() -> N
     assert re.search(r"(?m)^\s*lambda_runtime\s*=\s*var\.lambda_runtime$", main)
 
 
+def module_variables() -> list[tuple[str, str, str]]:
+    """(module, variable, type) of the root module and every submodule."""
+    from tools.tfdocs import read_module
+
+    found = []
+    modules = sorted(p for p in (REPO_ROOT / "modules").iterdir() if p.is_dir())
+    for directory in [REPO_ROOT, *modules]:
+        variables, _ = read_module(directory)
+        found += [(directory.name, variable.name, variable.type) for variable in variables]
+    return found
+
+
+def test_every_variable_is_typed() -> None:
+    # GIVEN the variables of the root module and the submodules THEN none takes `any`: the
+    # parameter files reach the components as typed objects of what each uses.
+    variables = module_variables()
+
+    assert len(variables) > 50
+    assert [(module, name) for module, name, kind in variables if "any" in kind] == []
+    tuner = {name: kind for module, name, kind in variables if module == "model-tuner"}
+    assert tuner["tuning"].startswith("object({")
+
+
 @pytest.mark.parametrize(
     ("runtime", "accepted"),
     [
