@@ -44,15 +44,21 @@ locals {
 
   lambda_log_groups = "/aws/lambda/${var.name_prefix}-*"
 
-  common_settings = {
-    lambda_package_path        = local.lambda_package_path
-    lambda_runtime             = var.lambda_runtime
-    log_level                  = var.log_level
-    log_include_execution_data = var.log_include_execution_data
-    log_retention_days         = var.log_retention_days
-    logs_kms_key_arn           = var.kms_key_arns.logs
-    enable_xray_tracing        = var.enable_xray_tracing
+  # The settings every component shares, validated once, here (variables.tf); the submodules
+  # take them as they are.
+  logging = {
+    level                  = var.log_level
+    include_execution_data = var.log_include_execution_data
+    retention_days         = var.log_retention_days
+    kms_key_arn            = var.kms_key_arns.logs
   }
+  lambda_settings = {
+    package_path = local.lambda_package_path
+    runtime      = var.lambda_runtime
+    tracing      = var.enable_xray_tracing
+  }
+  # The state machines' templates, in this repository.
+  templates = "${path.module}/statemachine"
 }
 
 module "parameters" {
@@ -68,13 +74,10 @@ module "parameters" {
   manifest_bucket_name       = var.s3_bucket
   manifest_prefix            = var.manifest_prefix
   state_machine_arn          = module.workflow.state_machine_arn
-  failure_queue_kms_key_arn  = var.kms_key_arns.sqs
 
-  lambda_package_path = local.common_settings.lambda_package_path
-  lambda_runtime      = local.common_settings.lambda_runtime
-  log_retention_days  = local.common_settings.log_retention_days
-  logs_kms_key_arn    = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing = local.common_settings.enable_xray_tracing
+  kms_key_arns    = var.kms_key_arns
+  lambda_settings = local.lambda_settings
+  logging         = local.logging
 
   # The checks in parameters.tf run first, so a bad file fails with their message.
   depends_on = [data.aws_partition.current]
@@ -84,15 +87,12 @@ module "parameters" {
 module "describe_failure" {
   source = "./modules/lambda-function"
 
-  function_name       = "${var.name_prefix}-describe-failure"
-  description         = "Turns a caught error into a readable error name, cause and alert text, escaped."
-  handler             = "tuning_workflow.handlers.describe_failure"
-  package_path        = local.common_settings.lambda_package_path
-  runtime             = local.common_settings.lambda_runtime
-  log_retention_days  = local.common_settings.log_retention_days
-  logs_kms_key_arn    = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing = local.common_settings.enable_xray_tracing
-  tags                = local.tags
+  function_name   = "${var.name_prefix}-describe-failure"
+  description     = "Turns a caught error into a readable error name, cause and alert text, escaped."
+  handler         = "tuning_workflow.handlers.describe_failure"
+  lambda_settings = local.lambda_settings
+  logging         = local.logging
+  tags            = local.tags
   # It reads only its event: no permissions beyond its own log group.
 
   depends_on = [data.aws_partition.current]
@@ -106,24 +106,15 @@ module "tuner" {
   tuning                        = local.tuning
   sagemaker_execution_role_arn  = local.sagemaker_execution_role_arn
   sns_topic_arn                 = local.sns_topic_arn
-  sns_kms_key_arn               = var.kms_key_arns.sns
   data_bucket_names             = local.data_bucket_names
   describe_failure_function_arn = module.describe_failure.function_arn
   lambda_log_groups             = local.lambda_log_groups
   sagemaker_retry_schedule      = local.sagemaker_retry_schedule
 
-  kms_key_arns = {
-    training_volume = var.kms_key_arns.training_volume
-    training_output = var.kms_key_arns.training_output
-  }
-
-  lambda_package_path        = local.common_settings.lambda_package_path
-  lambda_runtime             = local.common_settings.lambda_runtime
-  log_level                  = local.common_settings.log_level
-  log_include_execution_data = local.common_settings.log_include_execution_data
-  log_retention_days         = local.common_settings.log_retention_days
-  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+  kms_key_arns        = var.kms_key_arns
+  lambda_settings     = local.lambda_settings
+  logging             = local.logging
+  definition_template = "${local.templates}/tuner.asl.json"
 
   depends_on = [data.aws_partition.current]
 }
@@ -135,19 +126,14 @@ module "deployer" {
   tags                          = local.tags
   hosting                       = local.hosting
   sns_topic_arn                 = local.sns_topic_arn
-  sns_kms_key_arn               = var.kms_key_arns.sns
-  endpoint_kms_key_arn          = var.kms_key_arns.endpoint
   describe_failure_function_arn = module.describe_failure.function_arn
   lambda_log_groups             = local.lambda_log_groups
   sagemaker_retry_schedule      = local.sagemaker_retry_schedule
 
-  lambda_package_path        = local.common_settings.lambda_package_path
-  lambda_runtime             = local.common_settings.lambda_runtime
-  log_level                  = local.common_settings.log_level
-  log_include_execution_data = local.common_settings.log_include_execution_data
-  log_retention_days         = local.common_settings.log_retention_days
-  logs_kms_key_arn           = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing        = local.common_settings.enable_xray_tracing
+  kms_key_arns        = var.kms_key_arns
+  lambda_settings     = local.lambda_settings
+  logging             = local.logging
+  definition_template = "${local.templates}/deployer.asl.json"
 
   depends_on = [data.aws_partition.current]
 }
@@ -160,13 +146,11 @@ module "workflow" {
   tuner_state_machine_arn    = module.tuner.state_machine_arn
   deployer_state_machine_arn = module.deployer.state_machine_arn
   sns_topic_arn              = local.sns_topic_arn
-  sns_kms_key_arn            = var.kms_key_arns.sns
 
   describe_failure_function_arn = module.describe_failure.function_arn
   lambda_log_groups             = local.lambda_log_groups
-  log_level                     = local.common_settings.log_level
-  log_include_execution_data    = local.common_settings.log_include_execution_data
-  log_retention_days            = local.common_settings.log_retention_days
-  logs_kms_key_arn              = local.common_settings.logs_kms_key_arn
-  enable_xray_tracing           = local.common_settings.enable_xray_tracing
+  kms_key_arns                  = var.kms_key_arns
+  logging                       = local.logging
+  xray_tracing                  = var.enable_xray_tracing
+  definition_template           = "${local.templates}/parent.asl.json"
 }

@@ -52,7 +52,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.enable_xray_tracing ? [1] : []
+    for_each = var.lambda_settings.tracing ? [1] : []
 
     content {
       # X-Ray's trace APIs have no resource-level permissions: "*" is the only resource.
@@ -94,11 +94,11 @@ resource "aws_iam_role_policy" "this" {
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
-  #checkov:skip=CKV_AWS_338:Retention is the caller's choice (log_retention_days); one year is not a sensible default for function logs.
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with its own keys; a customer managed key (logs_kms_key_arn) is the caller's choice, at $1 a month per key and with a key policy for logs.<region>.amazonaws.com. The functions log names and outcomes, no secrets.
+  #checkov:skip=CKV_AWS_338:Retention is the caller's choice (logging.retention_days); one year is not a sensible default for function logs.
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with its own keys; a customer managed key (logging.kms_key_arn) is the caller's choice, at $1 a month per key and with a key policy for logs.<region>.amazonaws.com. The functions log names and outcomes, no secrets.
   name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.logs_kms_key_arn
+  retention_in_days = var.logging.retention_days
+  kms_key_id        = var.logging.kms_key_arn
   tags              = var.tags
 }
 
@@ -116,11 +116,11 @@ resource "aws_lambda_function" "this" {
   description      = var.description
   role             = aws_iam_role.this.arn
   handler          = var.handler
-  runtime          = var.runtime
+  runtime          = var.lambda_settings.runtime
   timeout          = var.timeout
   memory_size      = var.memory_size
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
+  filename         = var.lambda_settings.package_path
+  source_code_hash = filebase64sha256(var.lambda_settings.package_path)
   tags             = var.tags
 
   dynamic "environment" {
@@ -132,7 +132,7 @@ resource "aws_lambda_function" "this" {
   }
 
   tracing_config {
-    mode = var.enable_xray_tracing ? "Active" : "PassThrough"
+    mode = var.lambda_settings.tracing ? "Active" : "PassThrough"
   }
 
   depends_on = [

@@ -23,21 +23,6 @@ variable "handler" {
   type        = string
 }
 
-variable "package_path" {
-  description = "Path of the deployment package (zip). Its SHA-256 is the function's source_code_hash, so an unchanged zip never shows a diff."
-  type        = string
-}
-
-variable "runtime" {
-  description = "Lambda runtime identifier, for example python3.12."
-  type        = string
-
-  validation {
-    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
-    error_message = "The runtime must be a Python 3 runtime identifier such as python3.12 (python3.8 is the newest that AWS provider 3.39 accepts)."
-  }
-}
-
 variable "timeout" {
   description = "Function timeout in seconds."
   type        = number
@@ -94,27 +79,23 @@ variable "policy_statements" {
 # Logging and tracing
 # ---------------------------------------------------------------------------------------------
 
-variable "log_retention_days" {
-  description = "Retention of the function's log group in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
+variable "logging" {
+  description = "How the deployment logs, validated by the root module: level (ALL, ERROR, FATAL or OFF) and include_execution_data of the state machines' logs, retention_days of every log group (0 keeps logs forever), and kms_key_arn, the key that encrypts the log groups (null: CloudWatch Logs' own encryption; its key policy must allow CloudWatch Logs)."
+  type = object({
+    level                  = string
+    include_execution_data = bool
+    retention_days         = number
+    kms_key_arn            = optional(string)
+  })
 }
 
-variable "logs_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the log group, or null for CloudWatch Logs' default encryption. The key policy must allow the CloudWatch Logs service principal."
-  type        = string
-  default     = null
-}
-
-variable "enable_xray_tracing" {
-  description = "Trace invocations with AWS X-Ray (Active tracing)."
-  type        = bool
-  default     = false
+variable "lambda_settings" {
+  description = "How the deployment's Lambda functions run, validated by the root module: package_path (the deployment package, a zip; its SHA-256 is the functions' source_code_hash), runtime (a Python runtime identifier) and tracing (X-Ray active tracing)."
+  type = object({
+    package_path = string
+    runtime      = string
+    tracing      = bool
+  })
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -76,11 +76,11 @@ locals {
         resources = [local.failure_queue_arn]
       },
     ],
-    var.failure_queue_kms_key_arn == null ? [] : [
+    var.kms_key_arns.sqs == null ? [] : [
       {
         sid       = "EncryptFailedInvocationRecords"
         actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-        resources = [var.failure_queue_kms_key_arn]
+        resources = [var.kms_key_arns.sqs]
       },
     ],
   )
@@ -92,7 +92,7 @@ resource "aws_sqs_queue" "manifest_trigger_failures" {
   name                      = local.failure_queue_name
   message_retention_seconds = 1209600 # 14 days, the most SQS keeps a message
   # The AWS managed key alias/aws/sqs needs no key policy and no KMS permission for the sender.
-  kms_master_key_id = coalesce(var.failure_queue_kms_key_arn, "alias/aws/sqs")
+  kms_master_key_id = coalesce(var.kms_key_arns.sqs, "alias/aws/sqs")
   tags              = var.tags
 }
 
@@ -116,15 +116,12 @@ module "manifest_trigger" {
   source = "../lambda-function"
   count  = var.enable_manifest_trigger ? 1 : 0
 
-  function_name       = "${var.name_prefix}-start-from-manifest"
-  description         = "Starts the ${var.name_prefix} workflow when a manifest is uploaded to s3://${coalesce(var.manifest_bucket_name, "-")}/${var.manifest_prefix}."
-  handler             = "tuning_workflow.handlers.start_from_manifest"
-  package_path        = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
-  runtime             = var.lambda_runtime
-  log_retention_days  = var.log_retention_days
-  logs_kms_key_arn    = var.logs_kms_key_arn
-  enable_xray_tracing = var.enable_xray_tracing
-  tags                = var.tags
+  function_name   = "${var.name_prefix}-start-from-manifest"
+  description     = "Starts the ${var.name_prefix} workflow when a manifest is uploaded to s3://${coalesce(var.manifest_bucket_name, "-")}/${var.manifest_prefix}."
+  handler         = "tuning_workflow.handlers.start_from_manifest"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   environment_variables = {
     STATE_MACHINE_ARN = coalesce(var.state_machine_arn, "-")

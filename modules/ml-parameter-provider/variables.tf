@@ -5,11 +5,6 @@
 variable "name_prefix" {
   description = "Prefix of every resource name, so that several deployments coexist in one account and region."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name_prefix))
-    error_message = "The name_prefix must be 2-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
-  }
 }
 
 variable "tags" {
@@ -109,52 +104,38 @@ variable "trigger_maximum_event_age_seconds" {
   }
 }
 
-variable "failure_queue_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the trigger's failure queue, or null for the AWS managed key alias/aws/sqs. The trigger's role gets kms:GenerateDataKey and kms:Decrypt on it."
-  type        = string
-  default     = null
+variable "kms_key_arns" {
+  description = "The deployment's KMS keys, validated by the root module (null: the service's default encryption). This module uses sqs (the trigger's failure queue; null: the AWS managed key alias/aws/sqs, which needs no KMS permission)."
+  type = object({
+    training_volume = optional(string)
+    training_output = optional(string)
+    endpoint        = optional(string)
+    logs            = optional(string)
+    sns             = optional(string)
+    sqs             = optional(string)
+  })
+  default = {}
 }
 
 # ---------------------------------------------------------------------------------------------
 # Trigger function
 # ---------------------------------------------------------------------------------------------
 
-variable "lambda_package_path" {
-  description = "Path of the Lambda deployment package; null means the package bundled with this module (lambda_src/dist/lambda-x86_64.zip)."
-  type        = string
-  default     = null
+variable "logging" {
+  description = "How the deployment logs, validated by the root module: level (ALL, ERROR, FATAL or OFF) and include_execution_data of the state machines' logs, retention_days of every log group (0 keeps logs forever), and kms_key_arn, the key that encrypts the log groups (null: CloudWatch Logs' own encryption; its key policy must allow CloudWatch Logs)."
+  type = object({
+    level                  = string
+    include_execution_data = bool
+    retention_days         = number
+    kms_key_arn            = optional(string)
+  })
 }
 
-variable "lambda_runtime" {
-  description = "Python runtime of the trigger function."
-  type        = string
-  default     = "python3.12"
-
-  validation {
-    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
-    error_message = "The lambda_runtime must be a Python 3 runtime identifier such as python3.12 (python3.8 is the newest that AWS provider 3.39 accepts)."
-  }
-}
-
-variable "log_retention_days" {
-  description = "Retention of the trigger function's log group in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
-}
-
-variable "logs_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the trigger function's log group, or null for CloudWatch Logs' default encryption."
-  type        = string
-  default     = null
-}
-
-variable "enable_xray_tracing" {
-  description = "Trace the trigger function with AWS X-Ray."
-  type        = bool
-  default     = false
+variable "lambda_settings" {
+  description = "How the deployment's Lambda functions run, validated by the root module: package_path (the deployment package, a zip; its SHA-256 is the functions' source_code_hash), runtime (a Python runtime identifier) and tracing (X-Ray active tracing)."
+  type = object({
+    package_path = string
+    runtime      = string
+    tracing      = bool
+  })
 }

@@ -10,7 +10,6 @@ locals {
   region = data.aws_region.current.id
 
   state_machine_name = "${var.name_prefix}-deployer"
-  package_path       = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
   sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
 
   # SageMaker ARNs carry lowercased names. A run names its endpoint config
@@ -49,24 +48,15 @@ locals {
   # What the plan Lambda needs besides the parameters (docs/architecture.md).
   deployment = {
     tags             = var.tags
-    endpointKmsKeyId = var.endpoint_kms_key_arn
+    endpointKmsKeyId = var.kms_key_arns.endpoint
   }
 
-  lambda_settings = {
-    package_path        = local.package_path
-    runtime             = var.lambda_runtime
-    log_retention_days  = var.log_retention_days
-    logs_kms_key_arn    = var.logs_kms_key_arn
-    enable_xray_tracing = var.enable_xray_tracing
-    tags                = var.tags
-  }
-
-  endpoint_kms_statements = var.endpoint_kms_key_arn == null ? [] : [
+  endpoint_kms_statements = var.kms_key_arns.endpoint == null ? [] : [
     {
       # SageMaker creates a grant on the key for the endpoint's instances.
       sid       = "UseEndpointKey"
       actions   = ["kms:CreateGrant", "kms:DescribeKey"]
-      resources = [var.endpoint_kms_key_arn]
+      resources = [var.kms_key_arns.endpoint]
     },
   ]
 }
@@ -78,15 +68,12 @@ locals {
 module "plan_deployment" {
   source = "../lambda-function"
 
-  function_name       = "${var.name_prefix}-plan-deployment"
-  description         = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
-  handler             = "tuning_workflow.handlers.plan_deployment"
-  package_path        = local.lambda_settings.package_path
-  runtime             = local.lambda_settings.runtime
-  log_retention_days  = local.lambda_settings.log_retention_days
-  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
-  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
-  tags                = local.lambda_settings.tags
+  function_name   = "${var.name_prefix}-plan-deployment"
+  description     = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
+  handler         = "tuning_workflow.handlers.plan_deployment"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   policy_statements = [
     {
@@ -112,16 +99,13 @@ module "plan_deployment" {
 module "start_endpoint_deployment" {
   source = "../lambda-function"
 
-  function_name       = "${var.name_prefix}-start-endpoint-deployment"
-  description         = "Creates the endpoint, or updates it in place with the configured deployment policy."
-  handler             = "tuning_workflow.handlers.start_endpoint_deployment"
-  timeout             = 300
-  package_path        = local.lambda_settings.package_path
-  runtime             = local.lambda_settings.runtime
-  log_retention_days  = local.lambda_settings.log_retention_days
-  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
-  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
-  tags                = local.lambda_settings.tags
+  function_name   = "${var.name_prefix}-start-endpoint-deployment"
+  description     = "Creates the endpoint, or updates it in place with the configured deployment policy."
+  handler         = "tuning_workflow.handlers.start_endpoint_deployment"
+  timeout         = 300
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   policy_statements = concat(
     [
@@ -160,15 +144,12 @@ module "start_endpoint_deployment" {
 module "check_endpoint" {
   source = "../lambda-function"
 
-  function_name       = "${var.name_prefix}-check-endpoint"
-  description         = "Reads the endpoint's status while the deployer waits for it."
-  handler             = "tuning_workflow.handlers.check_endpoint"
-  package_path        = local.lambda_settings.package_path
-  runtime             = local.lambda_settings.runtime
-  log_retention_days  = local.lambda_settings.log_retention_days
-  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
-  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
-  tags                = local.lambda_settings.tags
+  function_name   = "${var.name_prefix}-check-endpoint"
+  description     = "Reads the endpoint's status while the deployer waits for it."
+  handler         = "tuning_workflow.handlers.check_endpoint"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   policy_statements = [
     {
@@ -186,21 +167,18 @@ module "check_endpoint" {
 module "state_machine" {
   source = "../state-machine"
 
-  name                       = local.state_machine_name
-  role_description           = "Runs the ${local.state_machine_name} state machine: endpoint config, endpoint, auto scaling."
-  log_level                  = var.log_level
-  log_include_execution_data = var.log_include_execution_data
-  log_retention_days         = var.log_retention_days
-  logs_kms_key_arn           = var.logs_kms_key_arn
-  enable_xray_tracing        = var.enable_xray_tracing
-  tags                       = var.tags
+  name             = local.state_machine_name
+  role_description = "Runs the ${local.state_machine_name} state machine: endpoint config, endpoint, auto scaling."
+  logging          = var.logging
+  xray_tracing     = var.lambda_settings.tracing
+  tags             = var.tags
 
-  definition = templatefile("${path.module}/../../statemachine/deployer.asl.json", {
+  definition = templatefile(var.definition_template, {
     plan_deployment_arn           = module.plan_deployment.function_arn
     start_endpoint_deployment_arn = module.start_endpoint_deployment.function_arn
     check_endpoint_arn            = module.check_endpoint.function_arn
     sns_topic_arn                 = var.sns_topic_arn
-    endpoint_kms_key_arn          = var.endpoint_kms_key_arn == null ? "" : var.endpoint_kms_key_arn
+    endpoint_kms_key_arn          = var.kms_key_arns.endpoint == null ? "" : var.kms_key_arns.endpoint
     state_machine_name            = local.state_machine_name
     failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
     ml_parameters                 = var.hosting.ml_parameters_json
@@ -282,11 +260,11 @@ module "state_machine" {
         resources = [var.sns_topic_arn]
       },
     ],
-    var.sns_kms_key_arn == null ? [] : [
+    var.kms_key_arns.sns == null ? [] : [
       {
         sid       = "EncryptNotifications"
         actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        resources = [var.sns_kms_key_arn]
+        resources = [var.kms_key_arns.sns]
       },
     ],
     local.endpoint_kms_statements,

@@ -10,7 +10,6 @@ locals {
   region = data.aws_region.current.id
 
   state_machine_name  = "${var.name_prefix}-tuner"
-  package_path        = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
   sagemaker_arn_stem  = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
   algorithm_arn       = var.tuning.algorithm_arn
   tuning_job_base     = lower(var.tuning.tuning_job_name)
@@ -34,15 +33,6 @@ locals {
     outputKmsKeyId   = var.kms_key_arns.training_output
     dataBuckets      = var.data_bucket_names
   }
-
-  lambda_settings = {
-    package_path        = local.package_path
-    runtime             = var.lambda_runtime
-    log_retention_days  = var.log_retention_days
-    logs_kms_key_arn    = var.logs_kms_key_arn
-    enable_xray_tracing = var.enable_xray_tracing
-    tags                = var.tags
-  }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -52,15 +42,12 @@ locals {
 module "prepare_tuning_run" {
   source = "../lambda-function"
 
-  function_name       = "${var.name_prefix}-prepare-tuning-run"
-  description         = "Validates a tuning run's inputs, names the run and builds the tuning job request."
-  handler             = "tuning_workflow.handlers.prepare_tuning_run"
-  package_path        = local.lambda_settings.package_path
-  runtime             = local.lambda_settings.runtime
-  log_retention_days  = local.lambda_settings.log_retention_days
-  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
-  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
-  tags                = local.lambda_settings.tags
+  function_name   = "${var.name_prefix}-prepare-tuning-run"
+  description     = "Validates a tuning run's inputs, names the run and builds the tuning job request."
+  handler         = "tuning_workflow.handlers.prepare_tuning_run"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   policy_statements = length(local.data_bucket_objects) == 0 ? [] : [
     {
@@ -74,15 +61,12 @@ module "prepare_tuning_run" {
 module "find_best_training_job" {
   source = "../lambda-function"
 
-  function_name       = "${var.name_prefix}-find-best-training-job"
-  description         = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
-  handler             = "tuning_workflow.handlers.find_best_training_job"
-  package_path        = local.lambda_settings.package_path
-  runtime             = local.lambda_settings.runtime
-  log_retention_days  = local.lambda_settings.log_retention_days
-  logs_kms_key_arn    = local.lambda_settings.logs_kms_key_arn
-  enable_xray_tracing = local.lambda_settings.enable_xray_tracing
-  tags                = local.lambda_settings.tags
+  function_name   = "${var.name_prefix}-find-best-training-job"
+  description     = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
+  handler         = "tuning_workflow.handlers.find_best_training_job"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
 
   policy_statements = concat(
     [
@@ -115,16 +99,13 @@ module "find_best_training_job" {
 module "state_machine" {
   source = "../state-machine"
 
-  name                       = local.state_machine_name
-  role_description           = "Runs the ${local.state_machine_name} state machine: tuning job, best model, quality gate."
-  log_level                  = var.log_level
-  log_include_execution_data = var.log_include_execution_data
-  log_retention_days         = var.log_retention_days
-  logs_kms_key_arn           = var.logs_kms_key_arn
-  enable_xray_tracing        = var.enable_xray_tracing
-  tags                       = var.tags
+  name             = local.state_machine_name
+  role_description = "Runs the ${local.state_machine_name} state machine: tuning job, best model, quality gate."
+  logging          = var.logging
+  xray_tracing     = var.lambda_settings.tracing
+  tags             = var.tags
 
-  definition = templatefile("${path.module}/../../statemachine/tuner.asl.json", {
+  definition = templatefile(var.definition_template, {
     prepare_tuning_run_arn     = module.prepare_tuning_run.function_arn
     find_best_training_job_arn = module.find_best_training_job.function_arn
     sns_topic_arn              = var.sns_topic_arn
@@ -203,11 +184,11 @@ module "state_machine" {
         resources = [var.sns_topic_arn]
       },
     ],
-    var.sns_kms_key_arn == null ? [] : [
+    var.kms_key_arns.sns == null ? [] : [
       {
         sid       = "EncryptNotifications"
         actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        resources = [var.sns_kms_key_arn]
+        resources = [var.kms_key_arns.sns]
       },
     ],
   )

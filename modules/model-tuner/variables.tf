@@ -5,11 +5,6 @@
 variable "name_prefix" {
   description = "Prefix of every resource name, so that several deployments coexist in one account and region."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name_prefix))
-    error_message = "The name_prefix must be 2-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
-  }
 }
 
 variable "tags" {
@@ -60,12 +55,6 @@ variable "sns_topic_arn" {
   }
 }
 
-variable "sns_kms_key_arn" {
-  description = "ARN of the customer managed KMS key that encrypts the SNS topic, or null when the topic is unencrypted or uses the AWS managed key (publishing then needs no KMS permission)."
-  type        = string
-  default     = null
-}
-
 variable "data_bucket_names" {
   description = "The deployment's S3 buckets: a manifest given as manifestS3Uri and every channel's S3Uri must name one of them (checked before any SageMaker call), and the roles may read only these."
   type        = list(string)
@@ -73,10 +62,14 @@ variable "data_bucket_names" {
 }
 
 variable "kms_key_arns" {
-  description = "KMS keys of the training jobs: training_volume encrypts the training instances' storage volumes, training_output the model artifacts. Null means SageMaker's default encryption."
+  description = "The deployment's KMS keys, validated by the root module (null: the service's default encryption). This module uses training_volume (the training instances' volumes), training_output (the model artifacts) and sns (the failure topic, when customer managed)."
   type = object({
     training_volume = optional(string)
     training_output = optional(string)
+    endpoint        = optional(string)
+    logs            = optional(string)
+    sns             = optional(string)
+    sqs             = optional(string)
   })
   default = {}
 }
@@ -85,65 +78,32 @@ variable "kms_key_arns" {
 # Lambda functions
 # ---------------------------------------------------------------------------------------------
 
-variable "lambda_package_path" {
-  description = "Path of the Lambda deployment package; null means the package bundled with this module (lambda_src/dist/lambda-x86_64.zip)."
-  type        = string
-  default     = null
+variable "lambda_settings" {
+  description = "How the deployment's Lambda functions run, validated by the root module: package_path (the deployment package, a zip; its SHA-256 is the functions' source_code_hash), runtime (a Python runtime identifier) and tracing (X-Ray active tracing)."
+  type = object({
+    package_path = string
+    runtime      = string
+    tracing      = bool
+  })
 }
 
-variable "lambda_runtime" {
-  description = "Python runtime of the Lambda functions."
+variable "definition_template" {
+  description = "Path of the state machine's ASL template (statemachine/tuner.asl.json of the root module), rendered with templatefile()."
   type        = string
-  default     = "python3.12"
-
-  validation {
-    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
-    error_message = "The lambda_runtime must be a Python 3 runtime identifier such as python3.12 (python3.8 is the newest that AWS provider 3.39 accepts)."
-  }
 }
 
 # ---------------------------------------------------------------------------------------------
 # Logging and tracing
 # ---------------------------------------------------------------------------------------------
 
-variable "log_level" {
-  description = "What the state machine logs to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
-  type        = string
-  default     = "ERROR"
-
-  validation {
-    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
-    error_message = "The log_level must be one of ALL, ERROR, FATAL, OFF."
-  }
-}
-
-variable "log_include_execution_data" {
-  description = "Include execution input, output and state data in the state machine's logs."
-  type        = bool
-  default     = false
-}
-
-variable "log_retention_days" {
-  description = "Retention of every log group of this module, in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
-}
-
-variable "logs_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the log groups, or null for CloudWatch Logs' default encryption."
-  type        = string
-  default     = null
-}
-
-variable "enable_xray_tracing" {
-  description = "Trace the state machine and the Lambda functions with AWS X-Ray."
-  type        = bool
-  default     = false
+variable "logging" {
+  description = "How the deployment logs, validated by the root module: level (ALL, ERROR, FATAL or OFF) and include_execution_data of the state machines' logs, retention_days of every log group (0 keeps logs forever), and kms_key_arn, the key that encrypts the log groups (null: CloudWatch Logs' own encryption; its key policy must allow CloudWatch Logs)."
+  type = object({
+    level                  = string
+    include_execution_data = bool
+    retention_days         = number
+    kms_key_arn            = optional(string)
+  })
 }
 
 # ---------------------------------------------------------------------------------------------

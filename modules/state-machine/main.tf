@@ -73,7 +73,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.enable_xray_tracing ? [1] : []
+    for_each = var.xray_tracing ? [1] : []
 
     content {
       # X-Ray's trace and sampling APIs have no resource-level permissions.
@@ -120,17 +120,17 @@ resource "aws_iam_role_policy" "this" {
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
-  #checkov:skip=CKV_AWS_338:Retention is the caller's choice (log_retention_days); one year is not a sensible default for execution logs.
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with its own keys; a customer managed key (logs_kms_key_arn) is the caller's choice, at $1 a month per key and with a key policy for logs.<region>.amazonaws.com. Execution data is not logged by default.
+  #checkov:skip=CKV_AWS_338:Retention is the caller's choice (logging.retention_days); one year is not a sensible default for execution logs.
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with its own keys; a customer managed key (logging.kms_key_arn) is the caller's choice, at $1 a month per key and with a key policy for logs.<region>.amazonaws.com. Execution data is not logged by default.
   name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.logs_kms_key_arn
+  retention_in_days = var.logging.retention_days
+  kms_key_id        = var.logging.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
-  #checkov:skip=CKV_AWS_284:X-Ray tracing is the caller's choice (enable_xray_tracing).
-  #checkov:skip=CKV_AWS_285:Execution logging is on at the caller's level (log_level); execution data is off by default (log_include_execution_data) because it carries S3 URIs and parameters.
+  #checkov:skip=CKV_AWS_284:X-Ray tracing is the caller's choice (xray_tracing).
+  #checkov:skip=CKV_AWS_285:Execution logging is on at the caller's level (logging.level); execution data is off by default (logging.include_execution_data) because it carries S3 URIs and parameters.
   name       = var.name
   type       = "STANDARD"
   role_arn   = aws_iam_role.this.arn
@@ -139,12 +139,12 @@ resource "aws_sfn_state_machine" "this" {
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
-    include_execution_data = var.log_include_execution_data
-    level                  = var.log_level
+    include_execution_data = var.logging.include_execution_data
+    level                  = var.logging.level
   }
 
   tracing_configuration {
-    enabled = var.enable_xray_tracing
+    enabled = var.xray_tracing
   }
 
   # Step Functions checks at creation that the role may deliver logs.

@@ -50,44 +50,19 @@ variable "policy_statements" {
 # Logging and tracing
 # ---------------------------------------------------------------------------------------------
 
-variable "log_level" {
-  description = "What the state machine logs to CloudWatch Logs: ALL, ERROR, FATAL or OFF."
-  type        = string
-  default     = "ERROR"
-
-  validation {
-    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
-    error_message = "The log_level must be one of ALL, ERROR, FATAL, OFF."
-  }
+variable "logging" {
+  description = "How the deployment logs, validated by the root module: level (ALL, ERROR, FATAL or OFF) and include_execution_data of the state machines' logs, retention_days of every log group (0 keeps logs forever), and kms_key_arn, the key that encrypts the log groups (null: CloudWatch Logs' own encryption; its key policy must allow CloudWatch Logs)."
+  type = object({
+    level                  = string
+    include_execution_data = bool
+    retention_days         = number
+    kms_key_arn            = optional(string)
+  })
 }
 
-variable "log_include_execution_data" {
-  description = "Include execution input, output and state data in the logs. Off by default: the data can hold S3 URIs and parameters."
+variable "xray_tracing" {
+  description = "Trace the state machine's executions with AWS X-Ray."
   type        = bool
-  default     = false
-}
-
-variable "log_retention_days" {
-  description = "Retention of the state machine's log group in days (a value CloudWatch Logs accepts; 0 keeps logs forever)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
-}
-
-variable "logs_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the log group, or null for CloudWatch Logs' default encryption. The key policy must allow the CloudWatch Logs service principal."
-  type        = string
-  default     = null
-}
-
-variable "enable_xray_tracing" {
-  description = "Trace executions with AWS X-Ray."
-  type        = bool
-  default     = false
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -22,16 +22,13 @@ locals {
 module "state_machine" {
   source = "../state-machine"
 
-  name                       = local.state_machine_name
-  role_description           = "Runs the ${local.state_machine_name} state machine: the tuner, then the deployer."
-  log_level                  = var.log_level
-  log_include_execution_data = var.log_include_execution_data
-  log_retention_days         = var.log_retention_days
-  logs_kms_key_arn           = var.logs_kms_key_arn
-  enable_xray_tracing        = var.enable_xray_tracing
-  tags                       = var.tags
+  name             = local.state_machine_name
+  role_description = "Runs the ${local.state_machine_name} state machine: the tuner, then the deployer."
+  logging          = var.logging
+  xray_tracing     = var.xray_tracing
+  tags             = var.tags
 
-  definition = templatefile("${path.module}/../../statemachine/parent.asl.json", {
+  definition = templatefile(var.definition_template, {
     tuner_state_machine_arn    = var.tuner_state_machine_arn
     deployer_state_machine_arn = var.deployer_state_machine_arn
     sns_topic_arn              = var.sns_topic_arn
@@ -72,11 +69,11 @@ module "state_machine" {
         resources = [var.sns_topic_arn]
       },
     ],
-    var.sns_kms_key_arn == null ? [] : [
+    var.kms_key_arns.sns == null ? [] : [
       {
         sid       = "EncryptNotifications"
         actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        resources = [var.sns_kms_key_arn]
+        resources = [var.kms_key_arns.sns]
       },
     ],
   )

@@ -124,6 +124,35 @@ def module_variables() -> list[tuple[str, str, str]]:
     return found
 
 
+def test_submodules_take_shared_settings_unvalidated_and_reach_nothing_outside() -> None:
+    # GIVEN the submodules' sources
+    sources = {
+        path.relative_to(REPO_ROOT): path.read_text()
+        for path in sorted((REPO_ROOT / "modules").glob("*/*.tf"))
+    }
+    root = (REPO_ROOT / "variables.tf").read_text()
+    # The root's validation lists: log retention, log levels, runtimes, the name prefix.
+    lists = [
+        "contains([0, 1, 3, 5",
+        'contains(["ALL", "ERROR"',
+        'regex("^python3',
+        "[a-z0-9-]{0,30}",
+    ]
+
+    # THEN the root holds each list once, and no submodule repeats one
+    for fragment in lists:
+        assert root.count(fragment) >= 1, fragment
+        assert [str(path) for path, text in sources.items() if fragment in text] == [], fragment
+    # AND no submodule reaches into the repository by a relative path: the root passes the
+    # Lambda package and the templates in
+    assert [str(path) for path, text in sources.items() if "../../" in text] == []
+    # AND the shared settings are objects
+    for module in ("model-tuner", "model-deployer", "workflow", "ml-parameter-provider"):
+        text = "".join(t for p, t in sources.items() if p.parts[1] == module)
+        assert 'variable "logging"' in text, module
+        assert 'variable "kms_key_arns"' in text, module
+
+
 def test_every_variable_is_typed() -> None:
     # GIVEN the variables of the root module and the submodules THEN none takes `any`: the
     # parameter files reach the components as typed objects of what each uses.

@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.terraform import (
     ACCOUNT_ID,
-    PARAMS_DIR,
+    BUNDLED_PACKAGE,
     REGION,
     REPO_ROOT,
     TerraformDir,
@@ -53,17 +53,23 @@ def trigger(
         {
             "name_prefix": NAME,
             "parameter_store_path": f"/{NAME}",
-            "ml_parameters": json.loads((PARAMS_DIR / "ml-parameters.json").read_text()),
-            "hyperparameters": json.loads((PARAMS_DIR / "hyperparameters.json").read_text()),
+            "parameters": {"endpointName": "survival-endpoint"},
             "enable_manifest_trigger": True,
             "manage_bucket_notification": True,
             "manifest_bucket_name": BUCKET,
             "state_machine_arn": MACHINE_ARN,
-            "lambda_runtime": "python3.8",
+            # The settings the root module gives every component.
+            "lambda_settings": {
+                "package_path": str(BUNDLED_PACKAGE),
+                "runtime": "python3.8",
+                "tracing": False,
+            },
+            "logging": {"level": "ERROR", "include_execution_data": False, "retention_days": 1},
         },
     )
     # A module source given as an absolute path is a package of its own: name the repository
-    # as the package and the module as its subdirectory, so the module may reach ../.
+    # as the package and the module as its subdirectory, so the module may reach its sibling
+    # ../lambda-function.
     config = json.loads((root / "main.tf.json").read_text())
     config["module"]["under_test"]["source"] = f"{REPO_ROOT}//modules/ml-parameter-provider"
     (root / "main.tf.json").write_text(json.dumps(config, indent=2))
