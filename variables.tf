@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------------------------------------
 
 variable "name_prefix" {
-  description = "Prefix of every resource name (state machines, functions, roles, log groups, topic), so that several deployments coexist in one account and region."
+  description = "Prefix of every resource name (state machines, functions, roles, log groups, topic, queue, and the Parameter Store path unless parameter_store_path is set), so that several deployments coexist in one account and region; also the owner tag (sagemaker-tuner-deployer:deployment) of the endpoint the workflow creates or adopts."
   type        = string
   default     = "sagemaker-tuner"
 
@@ -65,12 +65,12 @@ variable "hyperparameters_file" {
 }
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published, one parameter per leaf (the hyperparameters under the sub-path hyperparameters/). A published copy: the workflows use the values rendered at apply, never SSM."
+  description = "Parameter Store path under which the parameters are published, one parameter per leaf (the hyperparameters under the sub-path hyperparameters/); null publishes under /<name_prefix>, so that deployments coexist. Set \"/ml-project\" to keep the seed stack's path (one deployment per account and region can use it). A published copy: the workflows use the values rendered at apply, never SSM."
   type        = string
-  default     = "/ml-project"
+  default     = null
 
   validation {
-    condition     = can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path))
+    condition     = var.parameter_store_path == null || (can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path)))
     error_message = "The parameter_store_path must look like /name or /name/sub (letters, digits, _ . -; no trailing slash) and must not start with /aws or /ssm, which Parameter Store reserves."
   }
 }

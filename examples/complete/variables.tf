@@ -19,9 +19,9 @@ variable "environment" {
 }
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published."
+  description = "Parameter Store path under which the parameters are published; null publishes under /<name_prefix>, \"/ml-project\" is the seed stack's path."
   type        = string
-  default     = "/ml-project"
+  default     = null
 }
 
 # ---------------------------------------------------------------------------------------------

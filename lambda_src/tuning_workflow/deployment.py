@@ -4,7 +4,13 @@ The plan looks at what is live: whether the endpoint exists (only SageMaker's "C
 endpoint" means it does not; throttling and access errors raise), how many instances auto scaling
 runs now (an update keeps that count instead of resetting it), and whether an auto scaling target
 must be deregistered before the update (SageMaker rejects an instance type change on a variant
-that is a scalable target).
+that is a scalable target), and which deployment owns the endpoint.
+
+An endpoint records its owner in the tag OWNER_TAG_KEY (the owning deployment's name, its
+Terraform `name_prefix`), set when the workflow creates it. A deployment updates only an endpoint
+it owns: one owned by another deployment is refused (`EndpointOwnedByAnotherDeployment`), and one
+without the tag (created by the replaced stack, or before endpoints carried it) is adopted: the
+update tags it as this deployment's.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from tuning_workflow import aws, naming
 from tuning_workflow.events import invalid_result, optional_mapping, require_present, require_str
 from tuning_workflow.exceptions import EndpointConfigNotFoundError, InvalidEventError
 from tuning_workflow.params import MlParameters, parse_ml_parameters
+from tuning_workflow.safe_text import safe_text
 from tuning_workflow.tuning import build_tags, without_nulls
 from tuning_workflow.validation import validate_deployer_input, validate_ml_parameters
 
@@ -61,6 +68,14 @@ DECISION_RECREATE = "recreate"
 DECISION_REFUSE = "refuse"
 ACTION_BUSY = "busy"
 
+# The tag that names the deployment owning an endpoint (and the configs it deployed). Its value is
+# the deployment's name_prefix: unique among the deployments of an account and region (two with
+# the same prefix collide on every resource name) and stable across applies and refactorings.
+OWNER_TAG_KEY = "sagemaker-tuner-deployer:deployment"
+OWNER_ERROR = "EndpointOwnedByAnotherDeployment"
+# SageMaker resources carry at most 50 tags; one page of ListTags holds them all.
+LIST_TAGS_PAGE_SIZE = 100
+
 CONFIG_NOT_FOUND = "Could not find endpoint configuration"
 START_ATTEMPTS = 5
 START_FIRST_DELAY_SECONDS = 1.0
@@ -89,6 +104,30 @@ def scaling_resource_id(endpoint_name: str, variant_name: str) -> str:
     return f"endpoint/{endpoint_name}/variant/{variant_name}"
 
 
+def owner_tag(deployment_name: str) -> dict[str, str]:
+    return {"Key": OWNER_TAG_KEY, "Value": deployment_name}
+
+
+def with_owner_tag(tags: list[dict[str, str]], deployment_name: str) -> list[dict[str, str]]:
+    """The tags with the owner tag set to this deployment (a caller's tag of that key loses)."""
+    others = [tag for tag in tags if tag.get("Key") != OWNER_TAG_KEY]
+    return sorted([*others, owner_tag(deployment_name)], key=lambda tag: tag["Key"])
+
+
+def endpoint_owner(endpoint_arn: str, sagemaker: Any) -> str | None:
+    """The deployment named by the endpoint's owner tag; None without one (or with an empty one)."""
+    request: dict[str, Any] = {"ResourceArn": endpoint_arn, "MaxResults": LIST_TAGS_PAGE_SIZE}
+    while True:
+        response = sagemaker.list_tags(**request)
+        for tag in response.get("Tags") or []:
+            if tag.get("Key") == OWNER_TAG_KEY:
+                return str(tag.get("Value") or "") or None
+        token = response.get("NextToken")
+        if not token:
+            return None
+        request["NextToken"] = token
+
+
 # ---------------------------------------------------------------------------------------------
 # plan_deployment
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +141,7 @@ def plan_deployment_from_event(
     execution_arn = require_str(event, "executionArn")
     ml_doc = require_present(event, "mlParameters")
     deployment = optional_mapping(event, "deployment")
+    deployment_name = require_str(deployment, "name", where="event.deployment")
     turn = Turn.from_event(optional_mapping(event, "turn"))
     problems = [("execution input", p) for p in validate_deployer_input(execution_input)]
     problems += [("ml-parameters", p) for p in validate_ml_parameters(ml_doc)]
@@ -117,6 +157,7 @@ def plan_deployment_from_event(
             deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type
         ),
         endpoint_kms_key_id=deployment.get("endpointKmsKeyId"),
+        deployment_name=deployment_name,
         turn=turn,
         sagemaker=sagemaker,
         autoscaling=autoscaling,
@@ -172,6 +213,7 @@ def plan_deployment(
     run_id: str,
     tags: list[dict[str, str]],
     endpoint_kms_key_id: str | None = None,
+    deployment_name: str | None = None,
     turn: Turn | None = None,
     sagemaker: Any = None,
     autoscaling: Any = None,
@@ -181,7 +223,12 @@ def plan_deployment(
     `decision` is `deploy` (create or update, with which counts and scaling steps), `wait`
     (another deployment is under way on the endpoint: wait, then plan again), `recreate` (the
     endpoint is Failed: delete it, wait, plan again) or `refuse` (the endpoint cannot take a
-    deployment, or the wait for it is over; `error` says why).
+    deployment, belongs to another deployment, or the wait for it is over; `error` says why).
+
+    With `deployment_name` (the workflow always passes it) the endpoint's owner tag is read
+    first: an endpoint owned by another deployment is refused whatever its status, one without
+    an owner is adopted (`adoptEndpoint`: the AddTags request that the start tags it with), and
+    the planned tags name this deployment as the owner.
     """
     turn = turn or Turn()
     sagemaker = sagemaker or aws.client("sagemaker")
@@ -193,6 +240,22 @@ def plan_deployment(
     resource_id = scaling_resource_id(endpoint_name, variant_name)
 
     live = describe_endpoint_or_none(endpoint_name, sagemaker)
+    adopt_endpoint = None
+    if deployment_name is not None:
+        tags = with_owner_tag(tags, deployment_name)
+        if live is not None:
+            endpoint_arn = str(live["EndpointArn"])
+            owner = endpoint_owner(endpoint_arn, sagemaker)
+            if owner is not None and owner != deployment_name:
+                return _refuse_foreign_endpoint(live, run_id, owner, deployment_name)
+            if owner is None:
+                logger.info(
+                    "endpoint %s has no %s tag: deployment %s adopts it",
+                    endpoint_name,
+                    OWNER_TAG_KEY,
+                    deployment_name,
+                )
+                adopt_endpoint = {"ResourceArn": endpoint_arn, "Tags": [owner_tag(deployment_name)]}
     not_ready = _plan_when_not_ready(ml, live, run_id, turn)
     if not_ready is not None:
         return not_ready
@@ -264,6 +327,7 @@ def plan_deployment(
         "previousScaling": previous_scaling,
         "scaling": _scaling_plan(ml, endpoint_name, resource_id),
         "tags": tags,
+        "adoptEndpoint": adopt_endpoint,
         "deploymentConfig": hosting.deployment_config,
         "wait": {
             "attempt": 0,
@@ -280,6 +344,32 @@ def plan_deployment(
         deregister_first,
     )
     return plan
+
+
+def _refuse_foreign_endpoint(
+    live: Mapping[str, Any], run_id: str, owner: str, deployment_name: str
+) -> dict[str, Any]:
+    """The plan for an endpoint that another deployment owns: refused, whatever its status."""
+    endpoint_name = str(live.get("EndpointName", ""))
+    owner_text = safe_text(owner, 256)
+    logger.info("endpoint %s belongs to deployment %s: refused", endpoint_name, owner_text)
+    return {
+        "valid": True,
+        "decision": DECISION_REFUSE,
+        "runId": run_id,
+        "endpointName": endpoint_name,
+        "endpointStatus": str(live.get("EndpointStatus", "")),
+        "owner": owner_text,
+        "error": {
+            "Error": OWNER_ERROR,
+            "Cause": f"endpoint {endpoint_name} belongs to the deployment {owner_text!r} (tag "
+            f"{OWNER_TAG_KEY}), not to this deployment {deployment_name!r}, which updates only "
+            "endpoints it owns. Give this deployment's ml-parameters.json an endpointName of its "
+            f"own and apply; or, if {owner_text!r} no longer uses the endpoint, remove the tag "
+            f"(aws sagemaker delete-tags --tag-keys {OWNER_TAG_KEY}) so that the next run adopts "
+            "it",
+        },
+    }
 
 
 def _plan_when_not_ready(
@@ -438,6 +528,7 @@ def start_endpoint_deployment(
     config_name = require_str(plan, "endpointConfigName", where="plan")
     if plan.get("endpointExists"):
         action = "update"
+        _adopt_endpoint(plan, endpoint_name, sagemaker)
         request = without_nulls(
             {
                 "EndpointName": endpoint_name,
@@ -479,6 +570,22 @@ def start_endpoint_deployment(
         logger.info("%s of endpoint %s with %s started", action, endpoint_name, config_name)
         return {"action": action, "endpointArn": response["EndpointArn"], "message": ""}
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _adopt_endpoint(plan: Mapping[str, Any], endpoint_name: str, sagemaker: Any) -> None:
+    """Tag an endpoint without an owner as this deployment's before updating it (AddTags
+    overwrites a key, so a repeated call is harmless)."""
+    adopt = plan.get("adoptEndpoint")
+    if adopt is None:
+        return
+    if not isinstance(adopt, Mapping):
+        raise InvalidEventError(f"plan.adoptEndpoint must be a JSON object, got {adopt!r}")
+    arn = require_str(adopt, "ResourceArn", where="plan.adoptEndpoint")
+    tags = adopt.get("Tags")
+    if not isinstance(tags, list) or not tags:
+        raise InvalidEventError(f"plan.adoptEndpoint.Tags must be a list of tags, got {tags!r}")
+    sagemaker.add_tags(ResourceArn=arn, Tags=tags)
+    logger.info("endpoint %s adopted: tagged %s", endpoint_name, tags)
 
 
 def _refusal_outcome(

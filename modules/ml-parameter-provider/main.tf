@@ -23,13 +23,16 @@ locals {
 
   standard_tier_max_bytes = 4096
   advanced_tier_max_bytes = 8192
+
+  # Named after the deployment unless a path is given, so that deployments coexist.
+  parameter_store_path = coalesce(var.parameter_store_path, "/${var.name_prefix}")
 }
 
 resource "aws_ssm_parameter" "this" {
   #checkov:skip=CKV2_AWS_34:A published copy of non-secret tuning configuration (names, instance types, ranges), readable by people and tools without a KMS key; secrets do not belong in these files.
   for_each = local.parameters
 
-  name        = "${var.parameter_store_path}/${each.key}"
+  name        = "${local.parameter_store_path}/${each.key}"
   description = "Published by ${var.name_prefix} from its parameter files. A copy: the workflow uses the values rendered at terraform apply."
   type        = "String"
   value       = each.value
@@ -39,7 +42,7 @@ resource "aws_ssm_parameter" "this" {
   lifecycle {
     precondition {
       condition     = local.parameter_bytes[each.key] <= local.advanced_tier_max_bytes
-      error_message = "The value of ${var.parameter_store_path}/${each.key} is ${local.parameter_bytes[each.key]} bytes; Parameter Store holds at most ${local.advanced_tier_max_bytes} bytes (Advanced tier). Shorten it in the parameter file."
+      error_message = "The value of ${local.parameter_store_path}/${each.key} is ${local.parameter_bytes[each.key]} bytes; Parameter Store holds at most ${local.advanced_tier_max_bytes} bytes (Advanced tier). Shorten it in the parameter file."
     }
 
     precondition {

@@ -1,10 +1,10 @@
 output "parameter_store_path" {
   description = "Parameter Store path under which the parameters are published."
-  value       = var.parameter_store_path
+  value       = local.parameter_store_path
 }
 
 output "parameter_names" {
-  description = "Full names of the published SSM parameters, by key path (for example \"model/hosting/instanceType\" => \"/ml-project/model/hosting/instanceType\")."
+  description = "Full names of the published SSM parameters, by key path (for example \"model/hosting/instanceType\" => \"/<name_prefix>/model/hosting/instanceType\")."
   value       = { for key, parameter in aws_ssm_parameter.this : key => parameter.name }
 }
 

@@ -18,12 +18,12 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published, one per leaf (for example /ml-project/model/hosting/instanceType), the hyperparameters under the sub-path hyperparameters/. A published copy: the workflows never read it."
+  description = "Parameter Store path under which the parameters are published, one per leaf (for example /<name_prefix>/model/hosting/instanceType), the hyperparameters under the sub-path hyperparameters/; null means /<name_prefix>. A published copy: the workflows never read it."
   type        = string
-  default     = "/ml-project"
+  default     = null
 
   validation {
-    condition     = can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path))
+    condition     = var.parameter_store_path == null || (can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path)))
     error_message = "The parameter_store_path must look like /name or /name/sub (letters, digits, _ . -; no trailing slash) and must not start with /aws or /ssm, which Parameter Store reserves."
   }
 }

@@ -47,6 +47,7 @@ locals {
 
   # What the plan Lambda needs besides the parameters (docs/architecture.md).
   deployment = {
+    name             = var.name_prefix # the owner tag of the endpoints it creates or adopts
     tags             = var.tags
     endpointKmsKeyId = var.kms_key_arns.endpoint
   }
@@ -79,6 +80,13 @@ module "plan_deployment" {
     {
       sid       = "DescribeEndpoint"
       actions   = ["sagemaker:DescribeEndpoint"]
+      resources = [local.endpoint_arn]
+    },
+    {
+      # The endpoint's owner tag: another deployment's endpoint is refused, one without the tag
+      # adopted.
+      sid       = "ReadEndpointOwner"
+      actions   = ["sagemaker:ListTags"]
       resources = [local.endpoint_arn]
     },
     {

@@ -606,6 +606,32 @@ def _patch_sagemaker_endpoints() -> None:
     _replace(SageMakerResponse, "update_endpoint", update_endpoint)
 
 
+def _patch_sagemaker_tags() -> None:
+    """moto's AddTags appends a tag whose key the resource already has (SageMaker overwrites
+    it), and AddTags/ListTags/DeleteTags on a missing endpoint fail with an internal error; an
+    endpoint's lowercased ARN does not find an endpoint named with capitals. Endpoints follow
+    SageMaker here (see sagemaker_sim.endpoint_from_arn); AddTags overwrites on every resource.
+    """
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    from . import sagemaker_sim
+
+    original_resource_from_arn = SageMakerModelBackend._get_resource_from_arn
+
+    def resource_from_arn(self: Any, arn: str) -> Any:
+        if sagemaker_sim.is_endpoint_arn(arn):
+            return sagemaker_sim.endpoint_from_arn(self, arn)
+        return original_resource_from_arn(self, arn)
+
+    def add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+        resource = self._get_resource_from_arn(arn)
+        resource.tags = sagemaker_sim.merge_tags(resource.tags or [], tags)
+        return list(resource.tags)
+
+    _replace(SageMakerModelBackend, "_get_resource_from_arn", resource_from_arn)
+    _replace(SageMakerModelBackend, "add_tags", add_tags)
+
+
 # 7. Application Auto Scaling -------------------------------------------------------------------
 
 
@@ -669,6 +695,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_sagemaker_task,
     _patch_sagemaker_tuning,
     _patch_sagemaker_endpoints,
+    _patch_sagemaker_tags,
     _patch_application_autoscaling,
 )
 

@@ -765,3 +765,40 @@ def describe_algorithm(backend: Any, identifier: str) -> dict[str, Any]:
         "AlgorithmStatusDetails": {},
         "CertifyForMarketplace": False,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags on endpoints. AddTags "adds or overwrites one or more tags" and "tag keys must be unique
+# per resource" (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AddTags.html);
+# moto appends a second tag of the same key, so ListTags
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListTags.html) showed both.
+# SageMaker ARNs carry the name lowercased, so the ARN of an endpoint named with capitals still
+# finds it. A missing endpoint is a ValidationException, as SageMaker answers tag calls on a
+# resource that is gone (moto failed with an internal error).
+# ---------------------------------------------------------------------------------------------
+
+
+def endpoint_from_arn(backend: Any, arn: str) -> Any:
+    """The endpoint an ARN names (its name compared case-insensitively); ValidationException
+    when there is none."""
+    name = arn.split(":", 5)[-1].partition("/")[2]
+    endpoint = backend.endpoints.get(name)
+    if endpoint is None:
+        endpoint = next(
+            (e for key, e in backend.endpoints.items() if key.lower() == name.lower()), None
+        )
+    if endpoint is None:
+        raise ValidationError(message=f'Could not find endpoint "{arn}".')
+    return endpoint
+
+
+def is_endpoint_arn(arn: str) -> bool:
+    return arn.split(":", 5)[-1].startswith("endpoint/")
+
+
+def merge_tags(current: list[dict[str, str]], added: list[dict[str, str]]) -> list[dict[str, str]]:
+    """AddTags: a key already present takes the new value in place; new keys are appended."""
+    merged = {tag["Key"]: tag.get("Value", "") for tag in current}
+    for tag in added:
+        merged[tag["Key"]] = tag.get("Value", "")
+    return [{"Key": key, "Value": value} for key, value in merged.items()]

@@ -587,6 +587,54 @@ def test_update_endpoint_is_missing_without_the_patch(endpoint):
         endpoint.update_endpoint(EndpointName="ep", EndpointConfigName="config-2")
 
 
+def test_add_tags_overwrites_a_key_the_endpoint_has(endpoint):
+    arn = endpoint.describe_endpoint(EndpointName="ep")["EndpointArn"]
+    endpoint.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "a"}])
+
+    endpoint.add_tags(
+        ResourceArn=arn, Tags=[{"Key": "owner", "Value": "b"}, {"Key": "team", "Value": "ml"}]
+    )
+
+    assert endpoint.list_tags(ResourceArn=arn)["Tags"] == [
+        {"Key": "owner", "Value": "b"},
+        {"Key": "team", "Value": "ml"},
+    ]
+
+
+def test_add_tags_appends_a_second_tag_of_the_key_without_the_patch(endpoint):
+    arn = endpoint.describe_endpoint(EndpointName="ep")["EndpointArn"]
+    with moto_as_released():
+        endpoint.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "a"}])
+        endpoint.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "b"}])
+        tags = endpoint.list_tags(ResourceArn=arn)["Tags"]
+
+    assert [tag["Key"] for tag in tags] == ["owner", "owner"]
+
+
+def test_tag_calls_on_a_missing_endpoint_are_validation_errors(endpoint):
+    arn = endpoint.describe_endpoint(EndpointName="ep")["EndpointArn"].replace("/ep", "/gone")
+
+    for call in (
+        lambda: endpoint.list_tags(ResourceArn=arn),
+        lambda: endpoint.add_tags(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
+        assert "Could not find endpoint" in caught.value.response["Error"]["Message"]
+
+
+def test_the_lowercased_arn_finds_an_endpoint_named_with_capitals(endpoint):
+    endpoint.create_endpoint(
+        EndpointName="Churn-Endpoint",
+        EndpointConfigName="config-1",
+        Tags=[{"Key": "owner", "Value": "churn"}],
+    )
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-endpoint"
+
+    assert endpoint.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "owner", "Value": "churn"}]
+
+
 # Algorithms ------------------------------------------------------------------------------------
 
 

@@ -122,7 +122,6 @@ def full_scenario(tmp_path_factory: pytest.TempPathFactory, lambda_package: Path
             "tags": {"team": "ml-platform", "environment": "from-the-caller"},
             "s3_bucket": "sagemaker-tuner-demo",
             "additional_s3_bucket_names": ["extra-training-data"],
-            "parameter_store_path": "/tfplan-full",
             "ml_parameters_file": str(PARAMS_DIR / "ml-parameters.json"),
             "hyperparameters_file": str(PARAMS_DIR / "hyperparameters.json"),
             "enable_manifest_trigger": True,
@@ -181,12 +180,14 @@ def variant_documents(
 
 @pytest.fixture(scope="session")
 def variant_scenario(variant_documents: dict[str, Any], lambda_package: Path) -> dict[str, Any]:
-    """Bring-your-own role and topic, the trigger without the bucket notification, no KMS."""
+    """Bring-your-own role and topic, the trigger without the bucket notification, no KMS, a
+    Parameter Store path of the caller's."""
     return {
         "inputs": {
             "name_prefix": "tfplan-variant",
             "s3_bucket": "churn-data",
-            "parameter_store_path": "/tfplan-variant",
+            # An explicit path, not the default /<name_prefix>.
+            "parameter_store_path": "/teams/churn",
             "ml_parameters_file": str(variant_documents["ml_parameters_file"]),
             "hyperparameters_file": str(variant_documents["hyperparameters_file"]),
             "enable_manifest_trigger": True,

@@ -64,7 +64,6 @@ def deployment(
             "s3_bucket": BUCKET,
             # The example parameters' training output and checkpoints are on this bucket.
             "additional_s3_bucket_names": ["sagemaker-tuner-demo"],
-            "parameter_store_path": f"/{PREFIX}",
             "ml_parameters_file": str(PARAMS_DIR / "ml-parameters.json"),
             "hyperparameters_file": str(PARAMS_DIR / "hyperparameters.json"),
             "enable_manifest_trigger": True,

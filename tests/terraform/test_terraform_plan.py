@@ -107,7 +107,9 @@ def statements_with(plan: dict[str, Any], action: str) -> list[dict[str, Any]]:
         ("aws_lambda_function", "function_name"),
         ("aws_sfn_state_machine", "name"),
         ("aws_sns_topic", "name"),
+        ("aws_sqs_queue", "name"),
         ("aws_cloudwatch_log_group", "name"),
+        ("aws_ssm_parameter", "name"),
     ],
 )
 def test_every_resource_name_derives_from_the_name_prefix(
@@ -118,7 +120,20 @@ def test_every_resource_name_derives_from_the_name_prefix(
     assert resources, f"no {resource_type} planned"
     for resource in resources:
         name = resource[name_key]
-        assert name.split("/")[-1].startswith("tfplan-full-"), f"{resource['address']}: {name}"
+        if resource_type == "aws_ssm_parameter":
+            # Parameter Store names are paths; the deployment's is /<name_prefix> by default.
+            assert name.startswith("/tfplan-full/"), f"{resource['address']}: {name}"
+        else:
+            assert name.split("/")[-1].startswith("tfplan-full-"), f"{resource['address']}: {name}"
+
+
+def test_the_parameter_store_path_defaults_to_the_name_prefix(default_plan: dict[str, Any]) -> None:
+    names = [p["name"] for p in planned_resources(default_plan, "aws_ssm_parameter")]
+    outputs = default_plan["planned_values"]["outputs"]["module"]["value"]
+
+    assert len(names) > 30
+    assert all(name.startswith("/sagemaker-tuner/") for name in names), names
+    assert outputs["ssm_parameter_path"] == "/sagemaker-tuner"
 
 
 def test_every_taggable_resource_carries_the_environment_and_the_caller_tags(
@@ -404,6 +419,31 @@ def test_endpoint_deployment_function_tags_and_describes_only_the_endpoint(
     ]
 
 
+def test_only_the_plan_reads_the_endpoints_owner_tag_and_only_on_its_endpoint(
+    full_plan: dict[str, Any], variant_plan: dict[str, Any]
+) -> None:
+    stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}"
+    for plan, prefix, endpoint in (
+        (full_plan, "tfplan-full", "survival-endpoint"),
+        (variant_plan, "tfplan-variant", "churn-endpoint"),
+    ):
+        policies = role_policies(plan)
+        by_sid = {s["Sid"]: s for s in policies[f"{prefix}-plan-deployment-permissions"]}
+        assert as_list(by_sid["ReadEndpointOwner"]["Action"]) == ["sagemaker:ListTags"]
+        assert as_list(by_sid["ReadEndpointOwner"]["Resource"]) == [f"{stem}:endpoint/{endpoint}"]
+        # Elsewhere ListTags is only the tuner's .sync integration's.
+        readers = {
+            name
+            for name, statements in policies.items()
+            for s in statements
+            if "sagemaker:ListTags" in as_list(s.get("Action", []))
+        }
+        assert readers == {
+            f"{prefix}-plan-deployment-permissions",
+            f"{prefix}-tuner-permissions",
+        }
+
+
 def test_scaling_calls_are_limited_to_sagemaker_variant_instance_counts(
     full_plan: dict[str, Any],
 ) -> None:
@@ -613,6 +653,7 @@ def test_ssm_parameters_are_the_leaves_of_the_parameter_files(
 def test_a_value_over_4096_bytes_goes_to_the_advanced_tier(
     variant_plan: dict[str, Any], variant_documents: dict[str, Any]
 ) -> None:
+    # The variant publishes under a path of its own (/teams/churn), not /<name_prefix>.
     expected = ssm_expected_values(
         variant_documents["ml_parameters"], variant_documents["hyperparameters"]
     )
@@ -620,12 +661,11 @@ def test_a_value_over_4096_bytes_goes_to_the_advanced_tier(
     planned = {p["name"]: p for p in planned_resources(variant_plan, "aws_ssm_parameter")}
 
     assert {name: p["value"] for name, p in planned.items()} == {
-        f"/tfplan-variant/{key}": value for key, value in expected.items()
+        f"/teams/churn/{key}": value for key, value in expected.items()
     }
     tiers = {name: p["tier"] for name, p in planned.items()}
     assert (
-        tiers.pop("/tfplan-variant/hyperparameters/staticHyperParameters/feature_notes")
-        == "Advanced"
+        tiers.pop("/teams/churn/hyperparameters/staticHyperParameters/feature_notes") == "Advanced"
     )
     assert set(tiers.values()) == {"Standard"}
 

@@ -487,6 +487,7 @@ def test_deployer_carries_its_functions_and_scaling_integrations(
         == (seed_documents["ml_parameters"])
     )
     assert states["PlanDeployment"]["Parameters"]["Payload"]["deployment"] == {
+        "name": "tfplan-full",
         "tags": {"Environment": "staging", "team": "ml-platform"},
         "endpointKmsKeyId": KMS_KEYS["endpoint"],
     }

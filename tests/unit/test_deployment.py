@@ -16,14 +16,16 @@ from botocore.stub import Stubber
 
 from tuning_workflow.deployment import (
     ENDPOINT_STATUSES,
+    OWNER_TAG_KEY,
     Turn,
     check_endpoint,
     delete_failed_endpoint,
+    owner_tag,
     plan_deployment,
     plan_deployment_from_event,
     start_endpoint_deployment,
 )
-from tuning_workflow.exceptions import EndpointConfigNotFoundError
+from tuning_workflow.exceptions import EndpointConfigNotFoundError, InvalidEventError
 from tuning_workflow.params import parse_ml_parameters
 
 from .conftest import REGION, ROLE_ARN, load_event
@@ -682,3 +684,207 @@ def test_a_null_document_in_the_deployer_event_is_invalid_input_not_a_crash(fiel
     result = plan_deployment_from_event(event, sagemaker=object(), autoscaling=object())
     assert result["valid"] is False
     assert result["errors"][0]["path"] == "$"
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoint ownership: the owner tag, refusal and adoption
+# ---------------------------------------------------------------------------------------------
+
+THIS_DEPLOYMENT = "survival-prod"
+OTHER_DEPLOYMENT = "churn-prod"
+
+
+def owned_plan(ml_doc: dict[str, Any], sagemaker: Any, autoscaling: Any, **extra: Any) -> Any:
+    return plan_deployment(
+        parse_ml_parameters(ml_doc),
+        model_name=MODEL,
+        run_id=RUN_ID,
+        tags=TAGS,
+        deployment_name=THIS_DEPLOYMENT,
+        sagemaker=sagemaker,
+        autoscaling=autoscaling,
+        **extra,
+    )
+
+
+def tags_response(*tags: tuple[str, str], next_token: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"Tags": [{"Key": key, "Value": value} for key, value in tags]}
+    if next_token:
+        response["NextToken"] = next_token
+    return response
+
+
+LIST_TAGS_REQUEST = {"ResourceArn": ENDPOINT_ARN, "MaxResults": 100}
+
+
+@pytest.mark.parametrize("status", ["InService", "Updating", "Failed", "OutOfService"])
+def test_an_endpoint_owned_by_another_deployment_is_refused_whatever_its_status(
+    ml_parameters, status
+):
+    # GIVEN the endpoint was created by another deployment (its owner tag names it)
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description(status, OLD_CONFIG))
+    stubber.add_response(
+        "list_tags",
+        tags_response(("environment", "prod"), (OWNER_TAG_KEY, OTHER_DEPLOYMENT)),
+        LIST_TAGS_REQUEST,
+    )
+    # WHEN this deployment plans (a Failed endpoint is not deleted, a busy one not waited for)
+    with stubber:
+        result = owned_plan(ml_parameters, sagemaker, autoscaling=object())
+    stubber.assert_no_pending_responses()
+    # THEN it is refused, naming the owner and what to do
+    assert result["decision"] == "refuse"
+    assert result["owner"] == OTHER_DEPLOYMENT
+    assert result["error"]["Error"] == "EndpointOwnedByAnotherDeployment"
+    cause = result["error"]["Cause"]
+    assert f"endpoint {ENDPOINT} belongs to the deployment '{OTHER_DEPLOYMENT}'" in cause
+    assert f"not to this deployment '{THIS_DEPLOYMENT}'" in cause
+    assert "endpointName of its own" in cause
+    assert f"delete-tags --tag-keys {OWNER_TAG_KEY}" in cause
+
+
+def test_the_owner_tag_is_found_on_any_page_of_the_tags(ml_parameters):
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
+    stubber.add_response("list_tags", tags_response(("a", "1"), next_token="t2"), LIST_TAGS_REQUEST)
+    stubber.add_response(
+        "list_tags",
+        tags_response((OWNER_TAG_KEY, OTHER_DEPLOYMENT)),
+        {**LIST_TAGS_REQUEST, "NextToken": "t2"},
+    )
+    with stubber:
+        result = owned_plan(ml_parameters, sagemaker, autoscaling=object())
+    assert result["error"]["Error"] == "EndpointOwnedByAnotherDeployment"
+
+
+def test_an_owner_that_cannot_be_read_fails_the_plan_instead_of_adopting(ml_parameters):
+    # An unreadable tag list must not pass for an endpoint without an owner.
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("InService", OLD_CONFIG))
+    stubber.add_client_error(
+        "list_tags",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: sagemaker:ListTags",
+    )
+    with stubber, pytest.raises(ClientError) as caught:
+        owned_plan(ml_parameters, sagemaker, autoscaling=object())
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_an_endpoint_this_deployment_owns_is_updated_and_not_adopted_again(
+    ml_parameters, sagemaker, autoscaling
+):
+    live_endpoint(sagemaker)
+    sagemaker.add_tags(ResourceArn=ENDPOINT_ARN, Tags=[owner_tag(THIS_DEPLOYMENT)])
+    result = owned_plan(ml_parameters, sagemaker, autoscaling)
+    assert result["decision"] == "deploy"
+    assert result["endpointExists"] is True
+    assert result["adoptEndpoint"] is None
+
+
+def test_a_new_endpoint_and_its_config_are_created_with_the_owner_tag(
+    ml_parameters, sagemaker, autoscaling
+):
+    result = owned_plan(ml_parameters, sagemaker, autoscaling)
+    owner = {"Key": OWNER_TAG_KEY, "Value": THIS_DEPLOYMENT}
+    assert result["tags"] == [*TAGS, owner]
+    assert result["endpointConfig"]["Tags"] == result["tags"]
+    assert result["adoptEndpoint"] is None
+    sagemaker.create_model(
+        ModelName=MODEL,
+        ExecutionRoleArn=ROLE_ARN,
+        PrimaryContainer={"Image": "image:1", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+    sagemaker.create_endpoint_config(**result["endpointConfig"])
+    started = start_endpoint_deployment(result, sagemaker=sagemaker)
+    assert owner in sagemaker.list_tags(ResourceArn=started["endpointArn"])["Tags"]
+
+
+def test_a_callers_tag_cannot_name_another_owner(ml_parameters, sagemaker, autoscaling):
+    result = plan_deployment(
+        parse_ml_parameters(ml_parameters),
+        model_name=MODEL,
+        run_id=RUN_ID,
+        tags=[{"Key": OWNER_TAG_KEY, "Value": OTHER_DEPLOYMENT}, *TAGS],
+        deployment_name=THIS_DEPLOYMENT,
+        sagemaker=sagemaker,
+        autoscaling=autoscaling,
+    )
+    assert [t for t in result["tags"] if t["Key"] == OWNER_TAG_KEY] == [
+        {"Key": OWNER_TAG_KEY, "Value": THIS_DEPLOYMENT}
+    ]
+
+
+def test_an_endpoint_without_an_owner_is_adopted_by_the_update(
+    ml_parameters, sagemaker, autoscaling
+):
+    # GIVEN an endpoint the replaced stack created: no owner tag
+    live_endpoint(sagemaker)
+    # WHEN this deployment plans
+    result = owned_plan(ml_parameters, sagemaker, autoscaling)
+    # THEN it updates the endpoint and tags it as its own first
+    assert result["decision"] == "deploy"
+    assert result["adoptEndpoint"] == {
+        "ResourceArn": ENDPOINT_ARN,
+        "Tags": [{"Key": OWNER_TAG_KEY, "Value": THIS_DEPLOYMENT}],
+    }
+    stub, stubber = stubbed("sagemaker")
+    stubber.add_response("add_tags", {"Tags": []}, result["adoptEndpoint"])
+    stubber.add_response(
+        "update_endpoint",
+        {"EndpointArn": ENDPOINT_ARN},
+        {"EndpointName": ENDPOINT, "EndpointConfigName": NEW_CONFIG},
+    )
+    with stubber:
+        started = start_endpoint_deployment(result, sagemaker=stub)
+    stubber.assert_no_pending_responses()
+    assert started["action"] == "update"
+
+
+def test_an_empty_owner_tag_counts_as_no_owner(ml_parameters):
+    sagemaker, stubber = stubbed("sagemaker")
+    stubber.add_response("describe_endpoint", endpoint_description("Updating", OLD_CONFIG))
+    stubber.add_response("list_tags", tags_response((OWNER_TAG_KEY, "")), LIST_TAGS_REQUEST)
+    with stubber:
+        result = owned_plan(ml_parameters, sagemaker, autoscaling=object())
+    # a busy endpoint without an owner: this run waits its turn, then adopts it
+    assert result["decision"] == "wait"
+
+
+def test_an_update_that_loses_the_race_still_leaves_the_endpoint_adopted():
+    # AddTags comes first; UpdateEndpoint refused for another run's deployment: this run waits
+    sagemaker, stubber = stubbed("sagemaker")
+    adopt = {"ResourceArn": ENDPOINT_ARN, "Tags": [owner_tag(THIS_DEPLOYMENT)]}
+    stubber.add_response("add_tags", {"Tags": []}, adopt)
+    stubber.add_client_error(
+        "update_endpoint",
+        service_error_code="ValidationException",
+        service_message=f'Cannot update in-progress endpoint "{ENDPOINT_ARN}".',
+    )
+    stubber.add_response("describe_endpoint", endpoint_description("Updating", OLD_CONFIG))
+    with stubber:
+        started = start_endpoint_deployment(update_plan(adoptEndpoint=adopt), sagemaker=sagemaker)
+    assert started["action"] == "busy"
+
+
+def test_a_malformed_adoption_in_the_plan_is_a_wiring_fault():
+    with pytest.raises(InvalidEventError, match="adoptEndpoint"):
+        start_endpoint_deployment(
+            update_plan(adoptEndpoint={"ResourceArn": ENDPOINT_ARN, "Tags": []}),
+            sagemaker=object(),
+        )
+
+
+def test_a_deployer_event_without_the_deployment_name_is_a_wiring_fault():
+    event = load_event("plan_deployment")
+    del event["deployment"]["name"]
+    with pytest.raises(InvalidEventError, match="'name'"):
+        plan_deployment_from_event(event, sagemaker=object(), autoscaling=object())
+
+
+def test_plan_from_an_event_tags_with_the_deployment_name(ml_parameters, sagemaker, autoscaling):
+    result = plan_deployment_from_event(
+        load_event("plan_deployment"), sagemaker=sagemaker, autoscaling=autoscaling
+    )
+    assert {"Key": OWNER_TAG_KEY, "Value": "sagemaker-tuner"} in result["tags"]

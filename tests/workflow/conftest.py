@@ -49,24 +49,34 @@ def clients(emulator: Any) -> Callable[[str], Any]:
 def deploy(
     emulator: Any, clients: Callable[[str], Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Stack]:
-    """Apply the module into the emulator: `deploy("name", {ml-parameter overrides}, **inputs)`."""
+    """Apply the module into the emulator: `deploy("name", {ml-parameter overrides}, **inputs)`.
+
+    Each stack has its own data bucket `<name>-data` unless `bucket` names one to share (it is
+    created when missing); the parameter files' bucket is replaced by it."""
     env = terraform_environment()
     binary = terraform_binary()
     hyperparameters = PARAMS_DIR / "hyperparameters.json"
 
-    def apply(name: str, ml_overrides: dict[str, Any] | None = None, **inputs: Any) -> Stack:
+    def apply(
+        name: str,
+        ml_overrides: dict[str, Any] | None = None,
+        *,
+        bucket: str | None = None,
+        **inputs: Any,
+    ) -> Stack:
         directory = tmp_path_factory.mktemp(name)
-        bucket = f"{name}-data"
+        bucket = bucket or f"{name}-data"
         base = json.loads((PARAMS_DIR / "ml-parameters.json").read_text())
         text = json.dumps(base).replace(MANIFEST_BUCKET, bucket)
         ml_parameters = deep_merge(json.loads(text), ml_overrides or {})
         params_file = directory / "ml-parameters.json"
         params_file.write_text(json.dumps(ml_parameters, indent=2))
-        clients("s3").create_bucket(Bucket=bucket)
+        s3 = clients("s3")
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket)
         module_inputs = {
             "name_prefix": name,
             "s3_bucket": bucket,
-            "parameter_store_path": f"/{name}",
             "ml_parameters_file": str(params_file),
             "hyperparameters_file": str(hyperparameters),
             "lambda_runtime": "python3.8",
