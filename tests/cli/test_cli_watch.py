@@ -160,7 +160,8 @@ def test_watch_gives_up_after_its_timeout_with_exit_5(cli, aws) -> None:
 
     assert result.code == 5
     assert "state: WaitForEndpoint" in result.out
-    assert "stopped watching after 0s; the execution is still RUNNING" in result.out
+    # The elapsed time is rounded to whole seconds; a busy machine may take longer than 0.4 s.
+    assert re.search(r"stopped watching after \d+s; the execution is still RUNNING", result.out)
 
 
 def test_an_aborted_run_exits_4(cli, aws) -> None:
