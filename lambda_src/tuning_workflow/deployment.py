@@ -199,7 +199,6 @@ class Turn:
         """The turn the state machine carries to the next plan (and reports at the end)."""
         return {
             "attempt": self.attempt + 1,
-            "maxAttempts": ml.endpoint_wait_max_attempts,
             "seconds": ml.endpoint_wait_interval_seconds,
             "previousScaling": dict(previous_scaling or self.previous_scaling or {}) or None,
             "recoveredFailedEndpoint": recovered_failed_endpoint or self.recovered_failed_endpoint,

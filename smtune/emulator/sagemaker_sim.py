@@ -541,6 +541,8 @@ def _schedule(backend: Any, endpoint: Any, transition: EndpointTransition) -> No
 # not InService") and https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html
 # ("The endpoint name must be unique within an AWS Region in your AWS account").
 _IN_PROGRESS_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+# The status a deleted endpoint reaches when its Deleting transition ends: it is gone.
+_DELETED = "<deleted>"
 
 
 def _in_progress_error(endpoint: Any) -> ValidationError:
@@ -584,9 +586,6 @@ def start_endpoint_deletion(backend: Any, endpoint_name: str) -> bool:
             failure_reason=None,
         )
     return False
-
-
-_DELETED = "<deleted>"
 
 
 def start_endpoint_creation(backend: Any, endpoint: Any) -> None:
