@@ -7,6 +7,7 @@ setter validates its input and names the offending field in a `ControlError`.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -74,6 +75,14 @@ def _require_int(field: str, value: Any, minimum: int, maximum: int) -> int:
     return value
 
 
+def _require_finite_number(field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ControlError(f"{field}: must be a finite number (got {value!r})")
+    if not math.isfinite(value):
+        raise ControlError(f"{field}: must be a finite number (got {value!r})")
+    return float(value)
+
+
 def _optional_text(field: str, value: Any) -> str | None:
     if value is None:
         return None
@@ -101,11 +110,13 @@ class EmulatorControl:
         self._failed_training_jobs = 0
         self._progression_describes = 0
         self._api_errors: list[faults.ApiError] = []
+        self._best_objectives: deque[float] = deque()
 
     def reset(self) -> None:
         """Forget queued outcomes and errors, registered algorithms and settings."""
         with self._lock:
             self._api_errors.clear()
+            self._best_objectives.clear()
             self._tuning_outcomes.clear()
             self._endpoint_outcomes.clear()
             self._algorithms.clear()
@@ -132,6 +143,21 @@ class EmulatorControl:
             if self._tuning_outcomes:
                 return self._tuning_outcomes.popleft()
         return TuningJobOutcome("Completed")
+
+    def queue_best_objective(self, value: float) -> float:
+        """The next tuning job's best training job reports exactly `value` as its objective
+        metric; its other training jobs report worse values (lower when the objective is
+        Maximize, higher when Minimize). Each call queues one value for one tuning job."""
+        value = _require_finite_number("value", value)
+        with self._lock:
+            self._best_objectives.append(value)
+        return value
+
+    def next_best_objective(self) -> float | None:
+        with self._lock:
+            if self._best_objectives:
+                return self._best_objectives.popleft()
+        return None
 
     def set_training_jobs(self, count: int, failed: int = 0) -> None:
         """Each tuning job runs min(MaxNumberOfTrainingJobs, `count`) training jobs.
@@ -267,6 +293,7 @@ class EmulatorControl:
                     {"status": o.status, "failureReason": o.failure_reason}
                     for o in self._tuning_outcomes
                 ],
+                "bestObjectives": list(self._best_objectives),
                 "endpointOutcomes": [
                     {"outcome": o.outcome, "failureReason": o.failure_reason}
                     for o in self._endpoint_outcomes

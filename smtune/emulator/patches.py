@@ -232,6 +232,61 @@ def _patch_stop_execution() -> None:
     _replace(StepFunctionResponse, "stop_execution", stop_execution)
 
 
+def _patch_task_tokens() -> None:
+    """`.waitForTaskToken` tasks: moto accepts SendTaskSuccess for a task that timed out or was
+    answered already, answers InvalidToken for one whose execution ended, drops SendTaskFailure's
+    `cause`, and keeps a stopped execution's task waiting until its timeout. Tokens are answered
+    as Step Functions documents (see sfn_callbacks), and stopping the execution ends the wait.
+    """
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from . import sfn_callbacks
+
+    def _eval_wait_for_task_token(
+        self: Any,
+        env: Any,
+        timeout_seconds: int,
+        callback_endpoint: Any,
+        heartbeat_endpoint: Any,
+    ) -> Any:
+        if heartbeat_endpoint is not None:
+            outcome = self._wait_for_task_token_heartbeat(
+                env, callback_endpoint, heartbeat_endpoint
+            )
+            if outcome is None:
+                return sfn_callbacks.CallbackOutcomeTimedOut(
+                    callback_id=callback_endpoint.callback_id
+                )
+            return outcome
+        return sfn_callbacks.wait_for_task_token(env, timeout_seconds, callback_endpoint)
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> None:
+        sfn_callbacks.send_task_success(self, task_token, outcome)
+
+    def send_task_failure(
+        self: Any, task_token: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        sfn_callbacks.send_task_failure(self, task_token, error, cause)
+
+    def send_task_failure_response(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    _replace(StateTaskServiceCallback, "_eval_wait_for_task_token", _eval_wait_for_task_token)
+    _replace(StepFunctionsParserBackend, "send_task_success", send_task_success)
+    _replace(StepFunctionsParserBackend, "send_task_failure", send_task_failure)
+    _replace(StepFunctionResponse, "send_task_failure", send_task_failure_response)
+
+
 # 2. aws-sdk integrations ----------------------------------------------------------------------
 
 
@@ -436,6 +491,45 @@ def _patch_lambda_async_sources() -> None:
     _replace(LambdaBackend, "update_function_event_invoke_config", update_config)
 
 
+def _patch_events_lambda_targets() -> None:
+    """moto's EventBridge rules raise NotImplementedError for a Lambda function target (PutEvents
+    answers HTTP 500) and deliver for disabled rules. Lambda targets are invoked asynchronously,
+    like an InvocationType Event call (retries, destinations), with the event as AWS delivers it
+    (see events_targets); a disabled rule delivers nothing. Other target types are moto's.
+    """
+    import copy
+
+    from moto.events.models import Rule
+
+    from . import events_targets
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
+            return
+        runtime = _lambda_runtime
+        functions = [t for t in self.targets if events_targets.is_lambda_target(t)]
+        if runtime is None or not functions:
+            original(self, original_event, transform_input)
+            return
+        others = [t for t in self.targets if not events_targets.is_lambda_target(t)]
+        if others:
+            rest = copy.copy(self)
+            rest.targets = others
+            original(rest, original_event, transform_input)
+
+        def queue(function: Any, event: bytes) -> str:
+            return _queue_event(runtime, function, event)
+
+        for target in functions:
+            events_targets.deliver_to_lambda(
+                self, target, dict(original_event), transform_input, queue
+            )
+
+    _replace(Rule, "send_to_targets", send_to_targets)
+
+
 # 4. SageMaker task integration -----------------------------------------------------------------
 
 
@@ -611,16 +705,26 @@ def _patch_sagemaker_tags() -> None:
     it), and AddTags/ListTags/DeleteTags on a missing endpoint fail with an internal error; an
     endpoint's lowercased ARN does not find an endpoint named with capitals. Endpoints follow
     SageMaker here (see sagemaker_sim.endpoint_from_arn); AddTags overwrites on every resource.
+    Model package version ARNs (`model-package/<group>/<version>`) failed with HTTP 500, and
+    group ARNs carry the name lowercased: both find their resource (see model_registry).
     """
+    from moto.sagemaker.exceptions import ValidationError
     from moto.sagemaker.models import SageMakerModelBackend
 
-    from . import sagemaker_sim
+    from . import model_registry, sagemaker_sim
 
     original_resource_from_arn = SageMakerModelBackend._get_resource_from_arn
 
     def resource_from_arn(self: Any, arn: str) -> Any:
         if sagemaker_sim.is_endpoint_arn(arn):
             return sagemaker_sim.endpoint_from_arn(self, arn)
+        if model_registry.is_model_package_arn(arn):
+            return model_registry.find_package(self, arn)
+        if model_registry.is_group_arn(arn):
+            group = model_registry.find_group(self, arn)
+            if group is None:
+                raise ValidationError(message=f"Could not find model-package-group '{arn}'.")
+            return group
         return original_resource_from_arn(self, arn)
 
     def add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -630,6 +734,99 @@ def _patch_sagemaker_tags() -> None:
 
     _replace(SageMakerModelBackend, "_get_resource_from_arn", resource_from_arn)
     _replace(SageMakerModelBackend, "add_tags", add_tags)
+
+
+def _patch_model_registry() -> None:
+    """moto's model registry lacks DeleteModelPackageGroup and DeleteModelPackage, replaces a
+    group created twice, omits DescribeModelPackageGroup's CreatedBy, leaves a version created
+    without ModelApprovalStatus with none, reuses version numbers after a deletion, and its
+    UpdateModelPackage erases every field it is not given. SageMaker's behaviour per the API
+    reference is in model_registry, which also emits "SageMaker Model Package State Change" to
+    EventBridge when a version is created and when its approval status changes.
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from . import model_registry
+
+    original_create_group = SageMakerModelBackend.create_model_package_group
+    original_create_package = SageMakerModelBackend.create_model_package
+
+    def create_model_package_group(self: Any, *args: Any, **kwargs: Any) -> str:
+        request = _bound_arguments(original_create_group, self, *args, **kwargs)
+        name = request["model_package_group_name"]
+        model_registry.refuse_existing_group(self, name)
+        original_create_group(self, *args, **kwargs)
+        return model_registry.after_group_created(self, name)
+
+    def create_model_package(self: Any, *args: Any, **kwargs: Any) -> str:
+        request = _bound_arguments(original_create_package, self, *args, **kwargs)
+        request.pop("self", None)
+        group = request.get("model_package_group_name")
+        if not group or request.get("model_package_name"):
+            return str(original_create_package(self, **request))
+        name, version = model_registry.reserve_version(self, group)
+        request["model_package_group_name"] = name
+        if request.get("model_approval_status") is None:
+            request["model_approval_status"] = model_registry.DEFAULT_APPROVAL_STATUS
+        before = dict(self.model_packages)
+        before_names = dict(self.model_package_name_mapping)
+        arn = original_create_package(self, **request)
+        package = self.model_packages[arn]
+        model_registry.renumber(self, package, version)
+        displaced = before.get(arn)
+        if displaced is not None and displaced is not package:
+            self.model_packages[arn] = displaced
+            self.model_package_name_mapping[arn] = before_names.get(arn, arn)
+        model_registry.emit_state_change(self, package)
+        return str(package.arn)
+
+    def update_model_package(
+        self: Any,
+        model_package_arn: str,
+        model_approval_status: str | None,
+        approval_description: str | None,
+        customer_metadata_properties: dict[str, str] | None,
+        customer_metadata_properties_to_remove: list[str],
+        additional_inference_specifications_to_add: list[Any] | None,
+    ) -> str:
+        package, changed = model_registry.update_package(
+            self,
+            model_package_arn,
+            model_approval_status,
+            approval_description,
+            customer_metadata_properties,
+            customer_metadata_properties_to_remove,
+            additional_inference_specifications_to_add,
+        )
+        if changed:
+            model_registry.emit_state_change(self, package)
+        return str(package.arn)
+
+    def describe_model_package_group(self: Any) -> Any:
+        return ActionResult(
+            model_registry.describe_group(
+                self.sagemaker_backend, self._get_param("ModelPackageGroupName")
+            )
+        )
+
+    def delete_model_package_group(self: Any) -> Any:
+        model_registry.delete_group(
+            self.sagemaker_backend, self._get_param("ModelPackageGroupName")
+        )
+        return EmptyResult()
+
+    def delete_model_package(self: Any) -> Any:
+        model_registry.delete_package(self.sagemaker_backend, self._get_param("ModelPackageName"))
+        return EmptyResult()
+
+    _replace(SageMakerModelBackend, "create_model_package_group", create_model_package_group)
+    _replace(SageMakerModelBackend, "create_model_package", create_model_package)
+    _replace(SageMakerModelBackend, "update_model_package", update_model_package)
+    _replace(SageMakerResponse, "describe_model_package_group", describe_model_package_group)
+    _replace(SageMakerResponse, "delete_model_package_group", delete_model_package_group)
+    _replace(SageMakerResponse, "delete_model_package", delete_model_package)
 
 
 # 7. Application Auto Scaling -------------------------------------------------------------------
@@ -688,14 +885,17 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_execution_names,
     _patch_execution_output,
     _patch_stop_execution,
+    _patch_task_tokens,
     _patch_aws_sdk_services,
     _patch_aws_sdk_errors_and_results,
     _patch_lambda_invoke,
     _patch_lambda_async_sources,
+    _patch_events_lambda_targets,
     _patch_sagemaker_task,
     _patch_sagemaker_tuning,
     _patch_sagemaker_endpoints,
     _patch_sagemaker_tags,
+    _patch_model_registry,
     _patch_application_autoscaling,
 )
 

@@ -221,9 +221,35 @@ def validate_tuning_job_request(
     validate_parameter_ranges((config or {}).get("ParameterRanges"))
 
 
+def impose_best_objective(
+    planned: list[PlannedTrainingJob], objective_type: str, value: float
+) -> None:
+    """Make the best completed training job report exactly `value`; the others keep their
+    distance from the best and so stay strictly worse."""
+    completed = [p for p in planned if p.final_status == "Completed"]
+    if not completed:
+        return
+    maximize = objective_type != "Minimize"
+    best = (max if maximize else min)(completed, key=lambda p: p.objective_value)
+    worse = -math.inf if maximize else math.inf
+    previous = value
+    for job in sorted(completed, key=lambda p: abs(p.objective_value - best.objective_value)):
+        if job is best:
+            continue
+        distance = abs(job.objective_value - best.objective_value)
+        candidate = value - distance if maximize else value + distance
+        # Distinct and strictly worse than the best, even where float spacing is coarse.
+        if (candidate >= previous) if maximize else (candidate <= previous):
+            candidate = math.nextafter(previous, worse)
+        job.objective_value = candidate
+        previous = candidate
+    best.objective_value = value
+
+
 def start_tuning_run(backend: Any, job: Any) -> None:
     """Give a freshly created moto tuning job its training jobs and its outcome."""
     outcome = CONTROL.next_tuning_job_outcome()
+    best_objective = CONTROL.next_best_objective()
     count, failed = CONTROL.training_jobs()
     describes = CONTROL.progression()
     config = job.hyper_parameter_tuning_job_config or {}
@@ -251,6 +277,8 @@ def start_tuning_run(backend: Any, job: Any) -> None:
         describes=describes,
         remaining=describes,
     )
+    if best_objective is not None:
+        impose_best_objective(run.planned, objective["Type"], best_objective)
     static = {str(k): str(v) for k, v in (definition.get("StaticHyperParameters") or {}).items()}
     for planned in run.planned:
         training_job = backend.create_training_job(

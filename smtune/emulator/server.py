@@ -185,6 +185,12 @@ def _route_tuning_outcomes(emulator: Emulator, body: dict[str, Any]) -> dict[str
     return emulator.control_state()
 
 
+def _route_best_objectives(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    body = _fields(body, ("value",))
+    emulator.queue_best_objective(body.get("value"))  # type: ignore[arg-type]
+    return emulator.control_state()
+
+
 def _route_training_jobs(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     body = _fields(body, ("count", "failed"))
     emulator.set_training_jobs(body.get("count"), body.get("failed", 0))
@@ -237,6 +243,7 @@ def _route_reset(emulator: Emulator, body: dict[str, Any]) -> dict[str, Any]:
 
 _ROUTES: dict[str, Callable[[Emulator, dict[str, Any]], dict[str, Any]]] = {
     "tuning-job-outcomes": _route_tuning_outcomes,
+    "best-objectives": _route_best_objectives,
     "training-jobs": _route_training_jobs,
     "endpoint-outcomes": _route_endpoint_outcomes,
     "progression": _route_progression,
@@ -377,6 +384,11 @@ class Emulator:
     ) -> None:
         """The next `times` tuning jobs end Completed, Failed (with the reason) or Stopped."""
         CONTROL.queue_tuning_job_outcome(status, failure_reason, times)
+
+    def queue_best_objective(self, value: float) -> None:
+        """The next tuning job's best training job reports exactly `value`; its other training
+        jobs report worse values (by the job's objective type)."""
+        CONTROL.queue_best_objective(value)
 
     def set_training_jobs(self, count: int, failed: int = 0) -> None:
         """Each tuning job runs min(MaxNumberOfTrainingJobs, count) jobs; the last `failed` fail."""

@@ -80,3 +80,9 @@ def control(url: str, route: str, body: dict[str, Any]) -> dict[str, Any]:
     response = requests.post(f"{url}/smtune-emulator/{route}", json=body, timeout=10)
     response.raise_for_status()
     return dict(response.json())
+
+
+def queue_best_objective(url: str, value: float) -> dict[str, Any]:
+    """The next tuning job's best training job reports exactly `value` (`url`: the emulator's
+    endpoint URL); the control state after queueing."""
+    return control(url, "best-objectives", {"value": value})
