@@ -24,9 +24,20 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from tuning_workflow import aws, naming
+from tuning_workflow import aws, naming, promotion
 from tuning_workflow.events import invalid_result, optional_mapping, require_present, require_str
-from tuning_workflow.exceptions import EndpointConfigNotFoundError, InvalidEventError
+from tuning_workflow.exceptions import (
+    ConfigurationError,
+    EndpointConfigNotFoundError,
+    InvalidEventError,
+)
+from tuning_workflow.lifecycle_tags import (
+    OWNER_TAG_KEY,
+    REPLACES_TAG_KEY,
+    objective_from_tags,
+    objective_tags,
+    tags_to_dict,
+)
 from tuning_workflow.params import MlParameters, parse_ml_parameters
 from tuning_workflow.safe_text import safe_text
 from tuning_workflow.tuning import build_tags, without_nulls
@@ -66,12 +77,9 @@ DECISION_DEPLOY = "deploy"
 DECISION_WAIT = "wait"
 DECISION_RECREATE = "recreate"
 DECISION_REFUSE = "refuse"
+DECISION_KEEP = "keep"
 ACTION_BUSY = "busy"
 
-# The tag that names the deployment owning an endpoint (and the configs it deployed). Its value is
-# the deployment's name_prefix: unique among the deployments of an account and region (two with
-# the same prefix collide on every resource name) and stable across applies and refactorings.
-OWNER_TAG_KEY = "sagemaker-tuner-deployer:deployment"
 OWNER_ERROR = "EndpointOwnedByAnotherDeployment"
 # SageMaker resources carry at most 50 tags; one page of ListTags holds them all.
 LIST_TAGS_PAGE_SIZE = 100
@@ -151,7 +159,7 @@ def plan_deployment_from_event(
     run_id = execution_input.get("runId") or naming.run_id(execution_arn)  # validated: an object
     return plan_deployment(
         ml,
-        model_name=execution_input["modelName"],
+        model_name=execution_input.get("modelName"),
         run_id=run_id,
         tags=build_tags(
             deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type
@@ -159,9 +167,51 @@ def plan_deployment_from_event(
         endpoint_kms_key_id=deployment.get("endpointKmsKeyId"),
         deployment_name=deployment_name,
         turn=turn,
+        request=DeploymentRequest.from_input(
+            execution_input,
+            execution_arn=execution_arn,
+            approval_parameter_path=deployment.get("approvalParameterPath"),
+        ),
         sagemaker=sagemaker,
         autoscaling=autoscaling,
     )
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    """What the execution input asks besides the model: the promotion's and the registry's
+    inputs, or an existing endpoint config to deploy (a rollback)."""
+
+    execution_arn: str = ""
+    objective: Mapping[str, Any] | None = None
+    force_deploy: bool = False
+    endpoint_config_name: str | None = None
+    tuning_job_name: str | None = None
+    best_training_job_name: str | None = None
+    run_execution_arn: str | None = None
+    approval_parameter_path: str | None = None
+
+    @classmethod
+    def from_input(
+        cls,
+        execution_input: Mapping[str, Any],
+        *,
+        execution_arn: str,
+        approval_parameter_path: str | None = None,
+    ) -> DeploymentRequest:
+        """From a validated execution input."""
+        objective = execution_input.get("objective")
+        return cls(
+            execution_arn=execution_arn,
+            objective=objective if isinstance(objective, Mapping) else None,
+            force_deploy=execution_input.get("forceDeploy") is True,
+            endpoint_config_name=execution_input.get("endpointConfigName"),
+            tuning_job_name=execution_input.get("tuningJobName"),
+            best_training_job_name=execution_input.get("bestTrainingJobName"),
+            run_execution_arn=execution_input.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+            or execution_arn,
+            approval_parameter_path=approval_parameter_path,
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +226,10 @@ class Turn:
     attempt: int = 0
     previous_scaling: Mapping[str, Any] | None = None
     recovered_failed_endpoint: bool = False
+    # The model package version this run registered (and its approval), once it has: a plan
+    # after a wait or an approval registers nothing again and does not re-judge the promotion.
+    registration: Mapping[str, Any] | None = None
+    promotion: Mapping[str, Any] | None = None
 
     @classmethod
     def from_event(cls, doc: Mapping[str, Any]) -> Turn:
@@ -183,10 +237,13 @@ class Turn:
         if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
             raise InvalidEventError(f"event.turn.attempt must be a whole number, got {attempt!r}")
         previous = doc.get("previousScaling")
+        registration = doc.get("registration")
         return cls(
             attempt=attempt,
             previous_scaling=previous if isinstance(previous, Mapping) else None,
             recovered_failed_endpoint=doc.get("recoveredFailedEndpoint") is True,
+            registration=registration if isinstance(registration, Mapping) else None,
+            promotion=promotion if isinstance(promotion := doc.get("promotion"), Mapping) else None,
         )
 
     def next(
@@ -195,6 +252,7 @@ class Turn:
         *,
         previous_scaling: Mapping[str, Any] | None = None,
         recovered_failed_endpoint: bool = False,
+        promotion: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The turn the state machine carries to the next plan (and reports at the end)."""
         return {
@@ -202,18 +260,21 @@ class Turn:
             "seconds": ml.endpoint_wait_interval_seconds,
             "previousScaling": dict(previous_scaling or self.previous_scaling or {}) or None,
             "recoveredFailedEndpoint": recovered_failed_endpoint or self.recovered_failed_endpoint,
+            "registration": dict(self.registration) if self.registration else None,
+            "promotion": dict(promotion or self.promotion or {}) or None,
         }
 
 
 def plan_deployment(
     ml: MlParameters,
     *,
-    model_name: str,
+    model_name: str | None,
     run_id: str,
     tags: list[dict[str, str]],
     endpoint_kms_key_id: str | None = None,
     deployment_name: str | None = None,
     turn: Turn | None = None,
+    request: DeploymentRequest | None = None,
     sagemaker: Any = None,
     autoscaling: Any = None,
 ) -> dict[str, Any]:
@@ -259,6 +320,68 @@ def plan_deployment(
     if not_ready is not None:
         return not_ready
 
+    request = request or DeploymentRequest()
+    live_config = (
+        str(live["EndpointConfigName"]) if live and live.get("EndpointConfigName") else None
+    )
+    instance_type = hosting.instance_type
+    if request.endpoint_config_name is not None:
+        target = _existing_config(
+            request.endpoint_config_name, live_config, deployment_name, sagemaker
+        )
+        if "error" in target:
+            return {
+                "valid": True,
+                "decision": DECISION_REFUSE,
+                "runId": run_id,
+                "endpointName": endpoint_name,
+                **target,
+            }
+        endpoint_config_name = request.endpoint_config_name
+        instance_type = target["instanceType"]
+        verdict: dict[str, Any] = {
+            "policy": ml.promotion.policy,
+            "decision": promotion.DEPLOY,
+            "reason": f"rollback: deploys the existing endpoint config {endpoint_config_name}",
+            "forced": True,
+            "newObjective": target["objective"],
+            "liveObjective": None,
+        }
+    elif turn.promotion is not None:
+        verdict = dict(turn.promotion)  # judged before this run registered its model
+    else:
+        verdict = _judge_promotion(ml, request, live_config, sagemaker)
+    registry = _registry_plan(
+        ml, request, verdict, turn, model_name, run_id, endpoint_config_name, tags
+    )
+    lifecycle = {
+        "promotion": verdict,
+        "registry": registry,
+        "retention": _retention_plan(ml, deployment_name, live_config),
+        "retentionResult": None,
+        "createEndpointConfig": request.endpoint_config_name is None,
+        "liveEndpointArn": live.get("EndpointArn") if live else None,
+        "liveEndpointStatus": live.get("EndpointStatus") if live else None,
+        "scaling": _scaling_plan(ml, endpoint_name, resource_id),
+    }
+    if verdict["decision"] == promotion.KEEP:
+        assert live is not None  # only a live model is kept
+        logger.info("plan for %s: keep the live model (%s)", endpoint_name, verdict["reason"])
+        return {
+            "valid": True,
+            "decision": DECISION_KEEP,
+            "runId": run_id,
+            "endpointName": endpoint_name,
+            "endpointConfigName": live_config,
+            "previousEndpointConfigName": live_config,
+            "turn": turn.next(ml, promotion=verdict),
+            **lifecycle,
+        }
+    if request.endpoint_config_name is None:
+        tags = sorted(
+            [*tags, *_lineage_tags(live_config, request.objective)], key=lambda tag: tag["Key"]
+        )
+
     instance_count = hosting.initial_instance_count
     deregister_first = False
     previous_scaling = None
@@ -278,7 +401,7 @@ def plan_deployment(
             previous_scaling = dict(turn.previous_scaling)
         if target is not None:
             live_type = _live_instance_type(live.get("EndpointConfigName"), variant_name, sagemaker)
-            type_changes = live_type != hosting.instance_type  # unknown (None) counts as a change
+            type_changes = live_type != instance_type  # unknown (None) counts as a change
             if type_changes or ml.autoscaling is None:
                 deregister_first = True
                 previous_scaling = without_nulls(
@@ -301,6 +424,8 @@ def plan_deployment(
             "InitialVariantWeight": 1.0,
         }
     ]
+    if request.endpoint_config_name is not None:
+        production_variants = []  # the existing config's own
     endpoint_config = without_nulls(
         {
             "EndpointConfigName": endpoint_config_name,
@@ -318,13 +443,16 @@ def plan_deployment(
         "endpointExists": live is not None,
         "previousEndpointConfigName": live.get("EndpointConfigName") if live else None,
         "restoreScalingOnFailure": previous_scaling is not None,
-        "turn": turn.next(ml, previous_scaling=previous_scaling if deregister_first else None),
+        "turn": turn.next(
+            ml,
+            previous_scaling=previous_scaling if deregister_first else None,
+            promotion=verdict,
+        ),
         "sageMakerRetry": {"attempt": 0, "call": "CreateEndpointConfig"},
         "productionVariants": production_variants,
         "endpointConfig": endpoint_config,
         "deregisterScalingFirst": deregister_first,
         "previousScaling": previous_scaling,
-        "scaling": _scaling_plan(ml, endpoint_name, resource_id),
         "tags": tags,
         "adoptEndpoint": adopt_endpoint,
         "deploymentConfig": hosting.deployment_config,
@@ -333,6 +461,7 @@ def plan_deployment(
             "maxAttempts": ml.endpoint_wait_max_attempts,
             "seconds": ml.endpoint_wait_interval_seconds,
         },
+        **lifecycle,
     }
     logger.info(
         "plan for %s: %s with %s, %d instance(s), deregister scaling first: %s",
@@ -368,6 +497,198 @@ def _refuse_foreign_endpoint(
             f"(aws sagemaker delete-tags --tag-keys {OWNER_TAG_KEY}) so that the next run adopts "
             "it",
         },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle: promotion, registration, retention, and deploying an existing config
+# ---------------------------------------------------------------------------------------------
+
+APPROVAL_APPROVED = "Approved"
+APPROVAL_PENDING = "PendingManualApproval"
+APPROVAL_REJECTED = "Rejected"
+REGISTRY_NONE = "none"
+REGISTRY_REGISTER = "register"
+REGISTRY_AWAIT_APPROVAL = "awaitApproval"
+# Beyond the longest a run may still need its model or config (the approval wait and two
+# endpoint waits), an hour's margin: retention spares younger resources created after the live
+# config.
+RETENTION_MARGIN_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """What an endpoint config records: its tags and its variants' instance types."""
+
+    tags: Mapping[str, str]
+    instance_types: tuple[str, ...]
+
+
+def describe_endpoint_config_or_none(config_name: str, sagemaker: Any) -> dict[str, Any] | None:
+    """DescribeEndpointConfig, or None when the config does not exist. Any other error raises."""
+    try:
+        return sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    except ClientError as error:
+        if aws.is_validation_error(error, CONFIG_NOT_FOUND):
+            return None
+        raise
+
+
+def read_config(config_name: str, sagemaker: Any) -> ConfigRecord | None:
+    """An endpoint config's tags and instance types; None when the config does not exist."""
+    config = describe_endpoint_config_or_none(config_name, sagemaker)
+    if config is None:
+        return None
+    tags: dict[str, str] = {}
+    request: dict[str, Any] = {
+        "ResourceArn": config["EndpointConfigArn"],
+        "MaxResults": LIST_TAGS_PAGE_SIZE,
+    }
+    while True:
+        response = sagemaker.list_tags(**request)
+        tags.update(tags_to_dict(response.get("Tags")))
+        if not response.get("NextToken"):
+            break
+        request["NextToken"] = response["NextToken"]
+    instance_types = tuple(
+        str(variant["InstanceType"])
+        for variant in config.get("ProductionVariants") or []
+        if variant.get("InstanceType")
+    )
+    return ConfigRecord(tags=tags, instance_types=instance_types)
+
+
+def _existing_config(
+    config_name: str, live_config: str | None, deployment_name: str | None, sagemaker: Any
+) -> dict[str, Any]:
+    """The endpoint config a rollback deploys ({"instanceType", "objective"}), or a refusal
+    ({"error": ...}) when it is missing, another deployment's, or live already."""
+
+    def refuse(error: str, cause: str) -> dict[str, Any]:
+        return {"error": {"Error": error, "Cause": cause}}
+
+    if config_name == live_config:
+        return refuse(
+            "EndpointConfigAlreadyLive",
+            f"endpoint config {config_name} is the one the endpoint serves already",
+        )
+    record = read_config(config_name, sagemaker)
+    if record is None:
+        return refuse(
+            "EndpointConfigNotFound",
+            f"endpoint config {config_name} does not exist (retention may have deleted it; "
+            "list this deployment's configs with: aws sagemaker list-endpoint-configs)",
+        )
+    owner = record.tags.get(OWNER_TAG_KEY)
+    if deployment_name is not None and owner != deployment_name:
+        return refuse(
+            "EndpointConfigOwnedByAnotherDeployment",
+            f"endpoint config {config_name} is not this deployment's ({deployment_name!r}): its "
+            f"tag {OWNER_TAG_KEY} is {safe_text(owner or '(absent)', 256)!r}; a deployment "
+            "deploys only configs it created",
+        )
+    return {
+        "instanceType": record.instance_types[0] if record.instance_types else None,
+        "objective": objective_from_tags(record.tags),
+    }
+
+
+def _judge_promotion(
+    ml: MlParameters, request: DeploymentRequest, live_config: str | None, sagemaker: Any
+) -> dict[str, Any]:
+    live_objective = None
+    if ml.promotion.policy == "ifBetter" and not request.force_deploy and live_config:
+        record = read_config(live_config, sagemaker)
+        live_objective = objective_from_tags(record.tags) if record else None
+    verdict = promotion.decide(
+        ml.promotion,
+        request.objective,
+        live_objective,
+        live_config=live_config,
+        force=request.force_deploy,
+    )
+    return verdict.to_dict(ml.promotion.policy, request.objective, live_objective)
+
+
+def _lineage_tags(
+    live_config: str | None, objective: Mapping[str, Any] | None
+) -> list[dict[str, str]]:
+    """What a new endpoint config records: the config it replaces (the rollback target) and the
+    objective of the model it serves (the yardstick of the next ifBetter run)."""
+    lineage = [{"Key": REPLACES_TAG_KEY, "Value": live_config}] if live_config else []
+    return lineage + objective_tags(objective)
+
+
+def _registry_plan(
+    ml: MlParameters,
+    request: DeploymentRequest,
+    verdict: Mapping[str, Any],
+    turn: Turn,
+    model_name: str | None,
+    run_id: str,
+    endpoint_config_name: str,
+    tags: list[dict[str, str]],
+) -> dict[str, Any]:
+    """Whether and how this run registers its model: `action` none, register (Approved, or
+    Rejected when the promotion kept the live model) or awaitApproval (manual approval)."""
+    registry = ml.model_registry
+    if registry is None or request.endpoint_config_name is not None or turn.registration:
+        return {"action": REGISTRY_NONE}
+    if verdict["decision"] == promotion.KEEP:
+        status, description = APPROVAL_REJECTED, f"Not deployed: {verdict['reason']}"
+    elif registry.approval == "manual":
+        status, description = APPROVAL_PENDING, "Awaiting manual approval to deploy."
+    else:
+        status, description = APPROVAL_APPROVED, f"Approved automatically: {verdict['reason']}"
+    registration: dict[str, Any] = {
+        "modelName": model_name,
+        "modelPackageGroupName": registry.group_name,
+        "approvalStatus": status,
+        "approvalDescription": safe_text(description, 1000),
+        "objective": dict(request.objective) if request.objective else None,
+        "tuningJobName": request.tuning_job_name,
+        "bestTrainingJobName": request.best_training_job_name,
+        "runExecutionArn": request.run_execution_arn or request.execution_arn,
+        "deployerExecutionArn": request.execution_arn,
+        "runId": run_id,
+        "endpointConfigName": endpoint_config_name,
+        "tags": [tag for tag in tags if not tag["Key"].startswith("aws:")],
+    }
+    action = REGISTRY_REGISTER
+    if status == APPROVAL_PENDING:
+        if not request.approval_parameter_path:
+            raise ConfigurationError(
+                "manual approval needs deployment.approvalParameterPath (the Parameter Store "
+                "path where a waiting run's task token is kept)"
+            )
+        execution_name = request.execution_arn.rsplit(":", 1)[-1]
+        registration["tokenParameterName"] = (
+            f"{request.approval_parameter_path.rstrip('/')}/{execution_name}"
+        )
+        action = REGISTRY_AWAIT_APPROVAL
+    return {
+        "action": action,
+        "timeoutSeconds": registry.approval_timeout_seconds,
+        "request": registration,
+    }
+
+
+def _retention_plan(
+    ml: MlParameters, deployment_name: str | None, live_config: str | None
+) -> dict[str, Any]:
+    approval_wait = (
+        ml.model_registry.approval_timeout_seconds
+        if ml.model_registry and ml.model_registry.approval == "manual"
+        else 0
+    )
+    return {
+        "endpointName": ml.endpoint_name,
+        "deploymentName": deployment_name,
+        "keepModels": ml.keep_models,
+        "modelBaseName": ml.model.name,
+        "protectSeconds": approval_wait
+        + 2 * ml.endpoint_wait_timeout_seconds
+        + RETENTION_MARGIN_SECONDS,
     }
 
 
@@ -473,14 +794,9 @@ def _registered_target(resource_id: str, autoscaling: Any) -> dict[str, Any] | N
 
 def _live_instance_type(config_name: str | None, variant_name: str, sagemaker: Any) -> str | None:
     """The variant's instance type in the live config; None if the config is gone."""
-    if not config_name:
+    config = describe_endpoint_config_or_none(config_name, sagemaker) if config_name else None
+    if config is None:
         return None
-    try:
-        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-    except ClientError as error:
-        if aws.is_validation_error(error, CONFIG_NOT_FOUND):
-            return None
-        raise
     for variant in config.get("ProductionVariants") or []:
         if variant.get("VariantName") == variant_name:
             return variant.get("InstanceType")

@@ -3,6 +3,9 @@
 Handler names (module `tuning_workflow.handlers`):
   prepare_tuning_run, find_best_training_job            (tuner)
   plan_deployment, start_endpoint_deployment, check_endpoint  (deployer)
+  register_model, apply_retention                       (deployer: model registry, retention)
+  approval_callback                                     (EventBridge: SageMaker Model Package
+                                                         State Change)
   start_from_manifest                                   (S3 trigger; env STATE_MACHINE_ARN,
                                                          MANIFEST_PREFIX)
   describe_failure                                      (every state machine's failure path)
@@ -17,7 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from tuning_workflow import best_job, deployment, failure, prepare, trigger
+from tuning_workflow import best_job, deployment, failure, lifecycle, prepare, trigger
 from tuning_workflow.aws import translate_transient_errors
 from tuning_workflow.events import optional_mapping, require_int, require_str
 from tuning_workflow.exceptions import ConfigurationError
@@ -61,6 +64,27 @@ def check_endpoint(event: Mapping[str, Any], context: Any = None) -> dict[str, A
         require_int(event, "maxAttempts"),
         previous_endpoint_config_name=event.get("previousEndpointConfigName") or None,
     )
+
+
+@translate_transient_errors
+def register_model(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    # The deployer sends {"request": {...}} and, to wait for a manual approval, the task token
+    # beside it: {"request": {...}, "taskToken": "..."}.
+    if "request" in event:
+        request = optional_mapping(event, "request")
+        token = event.get("taskToken")
+        event = {**request, **({"taskToken": token} if token is not None else {})}
+    return lifecycle.register_model_from_event(event)
+
+
+@translate_transient_errors
+def approval_callback(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return lifecycle.approval_callback(event)
+
+
+@translate_transient_errors
+def apply_retention(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    return lifecycle.apply_retention_from_event(event)
 
 
 @translate_transient_errors

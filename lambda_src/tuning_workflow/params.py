@@ -63,6 +63,21 @@ DEFAULT_DISABLE_SCALE_IN: bool = schema_default(
     "properties",
     "DisableScaleIn",
 )
+DEFAULT_PROMOTION_POLICY: str = schema_default(
+    "ml-parameters", "properties", "promotion", "properties", "policy"
+)
+DEFAULT_MIN_IMPROVEMENT: float = schema_default(
+    "ml-parameters", "properties", "promotion", "properties", "minImprovement"
+)
+DEFAULT_APPROVAL: str = schema_default(
+    "ml-parameters", "properties", "modelRegistry", "properties", "approval"
+)
+DEFAULT_APPROVAL_TIMEOUT_HOURS: float = schema_default(
+    "ml-parameters", "properties", "modelRegistry", "properties", "approvalTimeoutHours"
+)
+DEFAULT_KEEP_MODELS: int = schema_default(
+    "ml-parameters", "properties", "retention", "properties", "keepModels"
+)
 DEFAULT_WAIT_INTERVAL_SECONDS: int = schema_default(
     "ml-parameters", "properties", "endpointWaitIntervalSeconds"
 )
@@ -224,6 +239,27 @@ class QualityGate:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """Whether a run's best model replaces the live one (`always`, or `ifBetter` by more than
+    `min_improvement`)."""
+
+    policy: str = "always"
+    min_improvement: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelRegistry:
+    group_name: str
+    approval: str = "auto"
+    approval_timeout_hours: float = 72.0
+
+    @property
+    def approval_timeout_seconds(self) -> int:
+        """The manual approval's wait, in whole seconds (at least one)."""
+        return max(1, round(self.approval_timeout_hours * 3600))
+
+
+@dataclass(frozen=True)
 class MlParameters:
     tuning_job_name: str
     tuning_strategy: str
@@ -255,6 +291,9 @@ class MlParameters:
     quality_gate: QualityGate | None = None
     endpoint_wait_interval_seconds: int = DEFAULT_WAIT_INTERVAL_SECONDS
     endpoint_wait_timeout_seconds: int = DEFAULT_WAIT_TIMEOUT_SECONDS
+    promotion: Promotion = field(default_factory=Promotion)
+    model_registry: ModelRegistry | None = None
+    keep_models: int = DEFAULT_KEEP_MODELS
 
     @property
     def effective_max_wait_time_in_seconds(self) -> int:
@@ -375,6 +414,22 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
             target_tracking=parse_target_tracking(doc["targetTrackingScalingPolicyConfiguration"]),
         )
 
+    promotion_doc = doc.get("promotion") or {}
+    promotion = Promotion(
+        policy=promotion_doc.get("policy", DEFAULT_PROMOTION_POLICY),
+        min_improvement=to_float(promotion_doc.get("minImprovement", DEFAULT_MIN_IMPROVEMENT)),
+    )
+    model_registry = None
+    if "modelRegistry" in doc:
+        registry_doc = doc["modelRegistry"]
+        model_registry = ModelRegistry(
+            group_name=registry_doc["modelPackageGroupName"],
+            approval=registry_doc.get("approval", DEFAULT_APPROVAL),
+            approval_timeout_hours=to_float(
+                registry_doc.get("approvalTimeoutHours", DEFAULT_APPROVAL_TIMEOUT_HOURS)
+            ),
+        )
+
     quality_gate = None
     if "qualityGate" in doc:
         quality_gate = QualityGate(
@@ -424,6 +479,9 @@ def parse_ml_parameters(doc: Mapping[str, Any]) -> MlParameters:
         endpoint_wait_timeout_seconds=to_int(
             doc.get("endpointWaitTimeoutSeconds", DEFAULT_WAIT_TIMEOUT_SECONDS)
         ),
+        promotion=promotion,
+        model_registry=model_registry,
+        keep_models=to_int((doc.get("retention") or {}).get("keepModels", DEFAULT_KEEP_MODELS)),
     )
 
 

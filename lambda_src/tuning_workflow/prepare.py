@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from tuning_workflow import aws, naming
 from tuning_workflow.events import invalid_result, optional_mapping, require_present, require_str
 from tuning_workflow.exceptions import InvalidEventError
+from tuning_workflow.lifecycle_tags import OWNER_TAG_KEY
 from tuning_workflow.params import parse_hyperparameters, parse_manifest, parse_ml_parameters
 from tuning_workflow.tuning import build_tags, build_tuning_job_request
 from tuning_workflow.validation import (
@@ -240,6 +241,13 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
         }
 
     tags = build_tags(deployment.get("tags"), run_id=run_id, artifact_type=ml.model.artifact_type)
+    if deployment.get("name"):
+        # The model (and tuning job) record their owner: retention and teardown find them by it.
+        tags = sorted(
+            [tag for tag in tags if tag["Key"] != OWNER_TAG_KEY]
+            + [{"Key": OWNER_TAG_KEY, "Value": str(deployment["name"])}],
+            key=lambda tag: tag["Key"],
+        )
     tuning_job = build_tuning_job_request(
         ml,
         parse_hyperparameters(hp_doc),

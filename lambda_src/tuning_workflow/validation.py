@@ -155,7 +155,24 @@ def ml_parameter_warnings(doc: Any) -> list[Problem]:
 
 def validate_deployer_input(doc: Any) -> list[Problem]:
     """Every problem of the deployer's execution input, sorted by path."""
-    return _validate("deployer-input", doc, None)
+    return _validate("deployer-input", doc, _deployer_input_rules)
+
+
+def _deployer_input_rules(doc: Mapping[str, Any], fields: _Fields) -> Iterator[Problem]:
+    """A deployment names what it deploys: a new model, or an existing endpoint config."""
+    has_model, has_config = "modelName" in doc, "endpointConfigName" in doc
+    if has_model and has_config:
+        yield Problem(
+            "$.endpointConfigName",
+            "give either 'modelName' (deploy a new model) or 'endpointConfigName' (deploy an "
+            "existing endpoint config), not both",
+        )
+    elif not has_model and not has_config:
+        yield Problem(
+            "$",
+            "'modelName' is required (the model to deploy), or 'endpointConfigName' to deploy an "
+            "existing endpoint config of this deployment",
+        )
 
 
 def validate_run_documents(

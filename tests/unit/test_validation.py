@@ -498,9 +498,28 @@ def test_the_deployer_input_names_a_model_and_optionally_a_run():
         == []
     )
     assert messages(validate_deployer_input({"runId": "0123"})) == [
-        "$: 'modelName' is required",
+        "$: 'modelName' is required (the model to deploy), or 'endpointConfigName' to deploy an "
+        "existing endpoint config of this deployment",
         "$.runId: must be 12 lowercase hexadecimal digits, as the tuner returns it, got '0123'",
     ]
+
+
+def test_the_deployer_input_deploys_a_model_or_an_existing_config_not_both():
+    assert validate_deployer_input({"endpointConfigName": "endpoint-0123456789ab"}) == []
+    assert messages(validate_deployer_input({"modelName": "m", "endpointConfigName": "c"})) == [
+        "$.endpointConfigName: give either 'modelName' (deploy a new model) or "
+        "'endpointConfigName' (deploy an existing endpoint config), not both"
+    ]
+
+
+def test_the_deployer_input_carries_the_objective_and_force_deploy():
+    objective = {"metricName": "validation:auc", "type": "Maximize", "value": 0.9}
+    assert validate_deployer_input({"modelName": "m", "objective": objective}) == []
+    assert validate_deployer_input({"modelName": "m", "objective": None}) == []
+    problems = validate_deployer_input(
+        {"modelName": "m", "objective": {"value": "high"}, "forceDeploy": "yes"}
+    )
+    assert [problem.path for problem in problems] == ["$.forceDeploy", "$.objective.value"]
 
 
 # ---------------------------------------------------------------------------------------------
