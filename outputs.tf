@@ -13,7 +13,7 @@ output "tuner_state_machine_arn" {
 }
 
 output "deployer_state_machine_arn" {
-  description = "ARN of the deployer state machine (endpoint config, create or update endpoint, wait, auto scaling); can be started on its own with {\"modelName\": \"...\"}."
+  description = "ARN of the deployer state machine (endpoint config, create or update endpoint, wait, auto scaling); can be started on its own with {\"modelName\": \"...\"}, or with {\"endpointConfigName\": \"...\"} to roll back to an earlier config (smtune rollback)."
   value       = module.deployer.state_machine_arn
 }
 
@@ -107,4 +107,9 @@ output "log_group_names" {
     { for key, name in module.deployer.log_group_names : (key == "state_machine" ? "deployer" : key) => name },
     var.enable_manifest_trigger ? { start_from_manifest = module.parameters.manifest_trigger_log_group_name } : {},
   )
+}
+
+output "model_package_group_name" {
+  description = "The model package group that runs register their models in (modelRegistry in ml-parameters.json); null without a registry. Approve or reject a waiting version with smtune approve / smtune reject."
+  value       = module.deployer.model_package_group_name
 }

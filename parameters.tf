@@ -514,6 +514,13 @@ locals {
     )
     run_id_wildcard    = local.run_id_wildcard
     ml_parameters_json = jsonencode(local.ml_parameters)
+    model_name         = try(tostring(local.ml.model.name), "")
+    tuning_job_name    = try(tostring(local.ml.tuningJobName), "")
+    model_registry = can(local.ml.modelRegistry.modelPackageGroupName) ? {
+      group_name   = tostring(local.ml.modelRegistry.modelPackageGroupName)
+      approval     = try(tostring(local.ml.modelRegistry.approval), "auto")
+      create_group = var.create_model_package_group
+    } : null
   }
 
   # The SageMaker execution role (iam.tf): the images it pulls, whether an algorithm resource

@@ -263,3 +263,9 @@ variable "sagemaker_retry" {
     error_message = "The sagemaker_retry: max_attempts must be 0 to 20, throttle_base_seconds at least 2, quota_base_seconds at least 1, and each max at least its base."
   }
 }
+
+variable "create_model_package_group" {
+  description = "With modelRegistry in ml-parameters.json: true creates its model package group (and destroys it with the deployment, which SageMaker refuses while the group holds versions); false uses a group that exists already, created elsewhere."
+  type        = bool
+  default     = true
+}

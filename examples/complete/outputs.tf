@@ -37,3 +37,8 @@ output "manifest_trigger_failure_queue_url" {
   description = "Queue of the uploads that could not start a run, as Lambda's invocation records (null when the trigger is off)."
   value       = module.sagemaker_tuner.manifest_trigger_failure_queue_url
 }
+
+output "model_package_group_name" {
+  description = "The model package group that runs register their models in (null without modelRegistry in ml-parameters.json)."
+  value       = module.sagemaker_tuner.model_package_group_name
+}

@@ -45,11 +45,24 @@ locals {
     "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${alarm}"
   ]
 
+  # The lifecycle's resources: the run models that retention deletes, the best training jobs
+  # the registry reads, the model package group, and the Parameter Store path where a run that
+  # waits for a manual approval keeps its task token.
+  model_arn               = "${local.sagemaker_arn_stem}:model/${lower(var.hosting.model_name)}-${var.hosting.run_id_wildcard}"
+  training_job_arn        = "${local.sagemaker_arn_stem}:training-job/${lower(var.hosting.tuning_job_name)}-${var.hosting.run_id_wildcard}-*"
+  registry                = var.hosting.model_registry
+  manual_approval         = try(local.registry.approval == "manual", false)
+  model_package_group_arn = local.registry == null ? null : "${local.sagemaker_arn_stem}:model-package-group/${lower(local.registry.group_name)}"
+  model_packages_arn      = local.registry == null ? null : "${local.sagemaker_arn_stem}:model-package/${lower(local.registry.group_name)}/*"
+  approval_parameter_path = "/sagemaker-tuner-deployer/${var.name_prefix}/pending-approvals"
+  approval_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.approval_parameter_path}/*"
+
   # What the plan Lambda needs besides the parameters (docs/architecture.md).
   deployment = {
-    name             = var.name_prefix # the owner tag of the endpoints it creates or adopts
-    tags             = var.tags
-    endpointKmsKeyId = var.kms_key_arns.endpoint
+    name                  = var.name_prefix # the owner tag of the endpoints it creates or adopts
+    tags                  = var.tags
+    endpointKmsKeyId      = var.kms_key_arns.endpoint
+    approvalParameterPath = local.approval_parameter_path
   }
 
   endpoint_kms_statements = var.kms_key_arns.endpoint == null ? [] : [
@@ -90,9 +103,10 @@ module "plan_deployment" {
       resources = [local.endpoint_arn]
     },
     {
-      # The live config, whose instance type decides whether scaling is deregistered first.
+      # The live config, whose instance type decides whether scaling is deregistered first, and
+      # whose tags record the live model's objective (promotion) and owner (rollback).
       sid       = "DescribeLiveEndpointConfig"
-      actions   = ["sagemaker:DescribeEndpointConfig"]
+      actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
       resources = [local.endpoint_configs_arn]
     },
     {
@@ -168,6 +182,173 @@ module "check_endpoint" {
   ]
 }
 
+module "apply_retention" {
+  source = "../lambda-function"
+
+  function_name   = "${var.name_prefix}-apply-retention"
+  description     = "Deletes this deployment's endpoint configs and models beyond the newest keepModels."
+  handler         = "tuning_workflow.handlers.apply_retention"
+  timeout         = 300
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
+
+  policy_statements = [
+    {
+      # SageMaker's List APIs have no resource-level permissions; the function keeps what they
+      # return to this deployment's names and owner tag.
+      sid       = "ListModelsAndConfigs"
+      actions   = ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"]
+      resources = ["*"]
+    },
+    {
+      # The live config, and the owner tag: retention deletes nothing on another's endpoint.
+      sid       = "ReadLiveEndpoint"
+      actions   = ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"]
+      resources = [local.endpoint_arn]
+    },
+    {
+      # Owner tags, the live config's rollback target and the models the kept configs serve.
+      sid       = "ReadConfigsAndModels"
+      actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
+      resources = [local.endpoint_configs_arn, local.model_arn]
+    },
+    {
+      # Only run-named configs and models (<base>-<run id>).
+      sid       = "DeleteOldConfigsAndModels"
+      actions   = ["sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
+      resources = [local.endpoint_config_arn, local.model_arn]
+    },
+  ]
+}
+
+# Exists without a registry too (the state machine names it; no run calls it then), with no
+# permission beyond its log group.
+module "register_model" {
+  source = "../lambda-function"
+
+  function_name   = "${var.name_prefix}-register-model"
+  description     = "Registers a run's best model as a version of the model package group."
+  handler         = "tuning_workflow.handlers.register_model"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
+
+  policy_statements = local.registry == null ? [] : concat(
+    [
+      {
+        # The container and artifacts of the run's model, the tuned hyperparameters of the best
+        # training job.
+        sid       = "ReadModelAndTrainingJob"
+        actions   = ["sagemaker:DescribeModel", "sagemaker:DescribeTrainingJob"]
+        resources = [local.model_arn, local.training_job_arn]
+      },
+      {
+        # CreateModelPackage carries Tags (authorised as AddTags on the version).
+        sid = "RegisterVersions"
+        # A retried registration under manual approval updates its version's token parameter.
+        actions   = ["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"]
+        resources = [local.model_package_group_arn, local.model_packages_arn]
+      },
+      {
+        # A retried registration finds its own version; ListModelPackages has no resource-level
+        # permissions.
+        sid       = "ListVersions"
+        actions   = ["sagemaker:ListModelPackages"]
+        resources = ["*"]
+      },
+    ],
+    local.manual_approval ? [
+      {
+        sid       = "KeepTaskTokens"
+        actions   = ["ssm:PutParameter"]
+        resources = [local.approval_parameters_arn]
+      },
+    ] : [],
+  )
+}
+
+module "approval_callback" {
+  source = "../lambda-function"
+  count  = local.manual_approval ? 1 : 0
+
+  function_name   = "${var.name_prefix}-approval-callback"
+  description     = "Resumes the run that waits for a model package version's approval decision."
+  handler         = "tuning_workflow.handlers.approval_callback"
+  lambda_settings = var.lambda_settings
+  logging         = var.logging
+  tags            = var.tags
+
+  policy_statements = [
+    {
+      sid       = "ReadVersions"
+      actions   = ["sagemaker:DescribeModelPackage"]
+      resources = [local.model_packages_arn]
+    },
+    {
+      sid       = "TakeTaskTokens"
+      actions   = ["ssm:DeleteParameter", "ssm:GetParameter"]
+      resources = [local.approval_parameters_arn]
+    },
+    {
+      # Task tokens of service integrations (.waitForTaskToken) cannot be scoped by IAM: the
+      # resource-level permission of SendTask* applies to activities only. The token itself
+      # names the waiting task.
+      sid       = "ResumeRuns"
+      actions   = ["states:SendTaskFailure", "states:SendTaskSuccess"]
+      resources = ["*"]
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Model registry
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_sagemaker_model_package_group" "this" {
+  count = try(local.registry.create_group, false) ? 1 : 0
+
+  model_package_group_name        = local.registry.group_name
+  model_package_group_description = "Models tuned by ${var.name_prefix}: one version per run."
+  tags                            = var.tags
+}
+
+# SageMaker emits "SageMaker Model Package State Change" when a version's approval status
+# changes (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html):
+# the callback resumes the run that waits for it.
+resource "aws_cloudwatch_event_rule" "approval" {
+  count = local.manual_approval ? 1 : 0
+
+  name        = "${var.name_prefix}-model-approval"
+  description = "Approval decisions on the versions of model package group ${local.registry.group_name}."
+  event_pattern = jsonencode({
+    source      = ["aws.sagemaker"]
+    detail-type = ["SageMaker Model Package State Change"]
+    detail = {
+      ModelPackageGroupName = [local.registry.group_name]
+      ModelApprovalStatus   = ["Approved", "Rejected"]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "approval" {
+  count = local.manual_approval ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.approval[0].name
+  arn  = module.approval_callback[0].function_arn
+}
+
+resource "aws_lambda_permission" "approval" {
+  count = local.manual_approval ? 1 : 0
+
+  statement_id  = "AllowModelApprovalEvents"
+  action        = "lambda:InvokeFunction"
+  function_name = module.approval_callback[0].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.approval[0].arn
+}
+
 # ---------------------------------------------------------------------------------------------
 # State machine
 # ---------------------------------------------------------------------------------------------
@@ -189,6 +370,9 @@ module "state_machine" {
     endpoint_kms_key_arn          = var.kms_key_arns.endpoint == null ? "" : var.kms_key_arns.endpoint
     state_machine_name            = local.state_machine_name
     failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
+    outcome_subject               = "Endpoint deployment kept the live model (${local.state_machine_name})"
+    register_model_arn            = module.register_model.function_arn
+    apply_retention_arn           = module.apply_retention.function_arn
     ml_parameters                 = var.hosting.ml_parameters_json
     deployment                    = jsonencode(local.deployment)
     describe_failure_arn          = var.describe_failure_function_arn
@@ -208,6 +392,8 @@ module "state_machine" {
           module.plan_deployment.function_arn,
           module.start_endpoint_deployment.function_arn,
           module.check_endpoint.function_arn,
+          module.apply_retention.function_arn,
+          module.register_model.function_arn,
           var.describe_failure_function_arn,
         ]
       },

@@ -18,12 +18,21 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "hosting" {
-  description = "What the deployer uses of the parameter files, read and checked by the root module: the endpoint's name and the alarms a blue/green update watches (they scope the permissions), the IAM wildcard of a run id (one \"?\" per hex digit), and ml-parameters as the deployer's first state reads it (JSON)."
+  description = "What the deployer uses of the parameter files, read and checked by the root module: the endpoint's name and the alarms a blue/green update watches (they scope the permissions), the IAM wildcard of a run id (one \"?\" per hex digit), ml-parameters as the deployer's first state reads it (JSON), the model and tuning job base names, and the model registry (group_name, approval auto or manual, create_group: whether this module creates the model package group)."
   type = object({
     endpoint_name        = string
     rollback_alarm_names = optional(list(string), [])
     run_id_wildcard      = string
     ml_parameters_json   = string
+    # The lifecycle: the model and tuning job base names (retention deletes old models; the
+    # registry reads the best training job), and the model registry when configured.
+    model_name      = optional(string, "")
+    tuning_job_name = optional(string, "")
+    model_registry = optional(object({
+      group_name   = string
+      approval     = string
+      create_group = bool
+    }))
   })
 }
 

@@ -27,6 +27,7 @@ locals {
 
   # What the prepare Lambda needs to build the tuning job request (docs/architecture.md).
   deployment = {
+    name             = var.name_prefix # the owner tag of the models it creates
     sagemakerRoleArn = var.sagemaker_execution_role_arn
     tags             = var.tags
     volumeKmsKeyId   = var.kms_key_arns.training_volume

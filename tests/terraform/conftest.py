@@ -138,8 +138,8 @@ def variant_documents(
     tmp_path_factory: pytest.TempPathFactory, seed_documents: dict[str, Any]
 ) -> dict[str, Any]:
     """Parameters that exercise the other branches: mixed-case names, a training image, warm
-    start, no VPC, S3 locations on the variant's own bucket, and a static hyperparameter too big
-    for the Standard tier."""
+    start, no VPC, S3 locations on the variant's own bucket, a static hyperparameter too big
+    for the Standard tier, and the model lifecycle's options (registry with manual approval)."""
     ml_parameters = json.loads(
         json.dumps(seed_documents["ml_parameters"]).replace(
             "s3://sagemaker-tuner-demo/", "s3://churn-data/"
@@ -157,6 +157,14 @@ def variant_documents(
                 "parentTuningJobs": ["churn-tuning-0123456789ab"],
                 "type": "TransferLearning",
             },
+            # The lifecycle with every option: a registry with manual approval.
+            "promotion": {"policy": "ifBetter", "minImprovement": "0.01"},
+            "modelRegistry": {
+                "modelPackageGroupName": "Churn-Models",
+                "approval": "manual",
+                "approvalTimeoutHours": 24,
+            },
+            "retention": {"keepModels": 3},
         }
     )
     ml_parameters["model"]["name"] = "Churn-Model"

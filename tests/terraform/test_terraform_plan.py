@@ -65,9 +65,15 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL = {
     "ec2:DescribeVpcs",
     "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
+    "sagemaker:ListEndpointConfigs",
+    "sagemaker:ListModelPackages",
+    "sagemaker:ListModels",
 }
 # Actions that Step Functions' own policy template for a SageMaker .sync job allows on "*".
 SYNC_INTEGRATION_ACTIONS_ON_STAR = {"sagemaker:ListTags"}
+# Resuming a .waitForTaskToken task: IAM scopes SendTask* to activities only; the token names
+# the task.
+CALLBACK_ACTIONS_ON_STAR = {"states:SendTaskFailure", "states:SendTaskSuccess"}
 # Application Auto Scaling calls that change scaling: on "*" (scalable targets have generated
 # IDs) but only for SageMaker variants' instance counts.
 SCALING_WRITE_ACTIONS = {
@@ -205,6 +211,8 @@ def test_lambda_functions_run_the_package_handlers_with_the_given_runtime(
         "check-endpoint": "tuning_workflow.handlers.check_endpoint",
         "describe-failure": "tuning_workflow.handlers.describe_failure",
         "start-from-manifest": "tuning_workflow.handlers.start_from_manifest",
+        "register-model": "tuning_workflow.handlers.register_model",
+        "apply-retention": "tuning_workflow.handlers.apply_retention",
     }
     assert {f["runtime"] for f in functions.values()} == {"python3.8"}
     # The source hash makes an unchanged package plan no change.
@@ -238,7 +246,10 @@ def test_star_resources_only_where_the_api_has_no_resource_level_permission(
     for statement in on_star:
         actions = set(as_list(statement["Action"]))
         assert (
-            actions <= ACTIONS_WITHOUT_RESOURCE_LEVEL | SYNC_INTEGRATION_ACTIONS_ON_STAR
+            actions
+            <= ACTIONS_WITHOUT_RESOURCE_LEVEL
+            | SYNC_INTEGRATION_ACTIONS_ON_STAR
+            | CALLBACK_ACTIONS_ON_STAR
         ), statement
         if "cloudwatch:PutMetricData" in actions:
             assert condition(statement, "StringLike", "cloudwatch:namespace") == [
@@ -286,6 +297,9 @@ def test_sagemaker_permissions_are_scoped_to_the_lowercased_names_of_this_deploy
         # Reads only: the live config an update replaces may predate this module.
         f"{stem}:endpoint-config/churn-endpoint-*",
         f"{stem}:endpoint/churn-endpoint",
+        # The model registry (the variant registers with manual approval).
+        f"{stem}:model-package-group/churn-models",
+        f"{stem}:model-package/churn-models/*",
     }
 
     resources = {
@@ -431,7 +445,8 @@ def test_only_the_plan_reads_the_endpoints_owner_tag_and_only_on_its_endpoint(
         by_sid = {s["Sid"]: s for s in policies[f"{prefix}-plan-deployment-permissions"]}
         assert as_list(by_sid["ReadEndpointOwner"]["Action"]) == ["sagemaker:ListTags"]
         assert as_list(by_sid["ReadEndpointOwner"]["Resource"]) == [f"{stem}:endpoint/{endpoint}"]
-        # Elsewhere ListTags is only the tuner's .sync integration's.
+        # Elsewhere ListTags is only the tuner's .sync integration's, and retention's (owner
+        # tags of configs and models).
         readers = {
             name
             for name, statements in policies.items()
@@ -440,6 +455,7 @@ def test_only_the_plan_reads_the_endpoints_owner_tag_and_only_on_its_endpoint(
         }
         assert readers == {
             f"{prefix}-plan-deployment-permissions",
+            f"{prefix}-apply-retention-permissions",
             f"{prefix}-tuner-permissions",
         }
 
@@ -705,7 +721,11 @@ def test_bucket_notification_only_when_the_caller_lets_the_module_own_it(
     assert (target["filter_prefix"], target["filter_suffix"]) == ("manifests/", ".json")
     # The variant has the trigger but not manage_bucket_notification.
     assert planned_resources(variant_plan, "aws_s3_bucket_notification") == []
-    assert len(planned_resources(variant_plan, "aws_lambda_permission")) == 1
+    # (its trigger's permission, beside the approval callback's)
+    permitted = [
+        p["function_name"] for p in planned_resources(variant_plan, "aws_lambda_permission")
+    ]
+    assert "tfplan-variant-start-from-manifest" in permitted
 
 
 def test_failed_trigger_invocations_go_to_an_encrypted_queue_kept_14_days(
@@ -785,3 +805,51 @@ def test_created_topic_is_encrypted_with_the_given_key(full_plan: dict[str, Any]
 
     assert topic["name"] == "tfplan-full-notifications"
     assert topic["kms_master_key_id"] == KMS_KEYS["sns"]
+
+
+def test_manual_approval_wires_the_registry_the_rule_and_the_callback(
+    variant_plan: dict[str, Any], full_plan: dict[str, Any]
+) -> None:
+    stem = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}"
+    groups = planned_resources(variant_plan, "aws_sagemaker_model_package_group")
+    assert [g["model_package_group_name"] for g in groups] == ["Churn-Models"]
+    (rule,) = planned_resources(variant_plan, "aws_cloudwatch_event_rule")
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {
+            "ModelPackageGroupName": ["Churn-Models"],
+            "ModelApprovalStatus": ["Approved", "Rejected"],
+        },
+    }
+    permission = {
+        p["function_name"]: p for p in planned_resources(variant_plan, "aws_lambda_permission")
+    }["tfplan-variant-approval-callback"]
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["function_name"] == "tfplan-variant-approval-callback"
+
+    policies = role_policies(variant_plan)
+    register = {s["Sid"]: s for s in policies["tfplan-variant-register-model-permissions"]}
+    assert set(as_list(register["RegisterVersions"]["Resource"])) == {
+        f"{stem}:model-package-group/churn-models",
+        f"{stem}:model-package/churn-models/*",
+    }
+    tokens = "/sagemaker-tuner-deployer/tfplan-variant/pending-approvals/*"
+    assert as_list(register["KeepTaskTokens"]["Resource"]) == [
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter{tokens}"
+    ]
+    callback = {s["Sid"]: s for s in policies["tfplan-variant-approval-callback-permissions"]}
+    assert set(as_list(callback["TakeTaskTokens"]["Action"])) == {
+        "ssm:DeleteParameter",
+        "ssm:GetParameter",
+    }
+    # Without a registry: no group, no rule, and the register function may do nothing.
+    assert planned_resources(full_plan, "aws_sagemaker_model_package_group") == []
+    assert planned_resources(full_plan, "aws_cloudwatch_event_rule") == []
+    unused = role_policies(full_plan)["tfplan-full-register-model-permissions"]
+    assert not [
+        action
+        for statement in unused
+        for action in as_list(statement["Action"])
+        if not action.startswith("logs:")
+    ]

@@ -132,8 +132,19 @@ def test_the_documented_states_are_there(machines: dict[str, dict[str, Any]]) ->
         "DeploymentSucceeded",
         "RestoreScaling",
         "NotifyFailure",
+        "Register?",
+        "RegisterModel",
+        "RegisterAndAwaitApproval",
+        "Approved?",
+        "Promoted?",
+        "KeptLiveModel",
+        "ModelRejected",
+        "NotifyOutcome",
+        "RecordDeployment",
+        "ApplyRetention",
     }
-    assert machines["tfplan-full-workflow"]["StartAt"] == "Tune"
+    assert machines["tfplan-full-workflow"]["StartAt"] == "ForceDeploy?"
+    assert workflow["ForceDeployGiven"]["Next"] == workflow["ForceDeployDefault"]["Next"] == "Tune"
     assert workflow["Tune"]["Next"] == "Deploy"
 
 
@@ -315,6 +326,7 @@ def test_every_failure_path_goes_through_the_notification(
         "EndpointUpdateRolledBack",
         "EndpointFailed",
         "EndpointWaitTimedOut",
+        "ApprovalTimedOut",
     }
 
 
@@ -379,7 +391,7 @@ def test_endpoint_wait_loop_is_bounded_and_handles_every_outcome(
     assert states["CheckEndpoint"]["Parameters"]["Payload"]["maxAttempts.$"] == "$.wait.maxAttempts"
     assert set(routes) == {"InService", "Superseded", "Waiting", "RolledBack", "TimedOut"}
     # A later run's deployment after this one is a success; that run registers scaling.
-    assert routes["Superseded"] == "DeploymentSucceeded"
+    assert routes["Superseded"] == "RecordDeployment"
     assert outcome["Default"] == "EndpointFailed"
     assert states[routes["Waiting"]]["Next"] == "WaitForEndpoint"
     assert states[routes["Waiting"]]["ResultPath"] == "$.wait.attempt"
@@ -400,7 +412,8 @@ def test_deployer_waits_its_turn_and_recreates_a_failed_endpoint(
     assert payload["turn.$"] == "$.turn"
     decision = {c["StringEquals"]: c["Next"] for c in states["Decision?"]["Choices"]}
     assert decision == {
-        "deploy": "CreateEndpointConfig",
+        "deploy": "Register?",
+        "keep": "Register?",
         "wait": "WaitForTurn",
         "recreate": "DeleteFailedEndpoint",
     }
@@ -435,6 +448,7 @@ def test_tuner_carries_its_functions_role_and_the_parameter_documents(
     assert prepare["Payload"]["hyperparameters"] == seed_documents["hyperparameters"]
     assert prepare["Payload"]["executionArn.$"] == "$$.Execution.Id"
     assert prepare["Payload"]["deployment"] == {
+        "name": "tfplan-full",
         "sagemakerRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/tfplan-full-sagemaker-execution",
         "tags": {"Environment": "staging", "team": "ml-platform"},
         "volumeKmsKeyId": KMS_KEYS["training_volume"],
@@ -490,6 +504,7 @@ def test_deployer_carries_its_functions_and_scaling_integrations(
         "name": "tfplan-full",
         "tags": {"Environment": "staging", "team": "ml-platform"},
         "endpointKmsKeyId": KMS_KEYS["endpoint"],
+        "approvalParameterPath": "/sagemaker-tuner-deployer/tfplan-full/pending-approvals",
     }
     assert states["StartEndpointDeployment"]["Parameters"] == {
         "FunctionName": f"{FUNCTIONS}:tfplan-full-start-endpoint-deployment",
@@ -517,6 +532,11 @@ def test_workflow_runs_its_own_tuner_then_its_own_deployer(
     assert states["Deploy"]["Parameters"]["Input"] == {
         "modelName.$": "$.tuning.modelName",
         "runId.$": "$.tuning.runId",
+        # The promotion policy's and the registry's inputs.
+        "objective.$": "$.tuning.objective",
+        "tuningJobName.$": "$.tuning.tuningJobName",
+        "bestTrainingJobName.$": "$.tuning.bestTrainingJobName",
+        "forceDeploy.$": "$.runOptions.forceDeploy",
         # Links the child to its parent in the console and for `smtune stop`.
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
     }
