@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtune import documents, graph, params
+from smtune import documents, graph, lifecycle, params
 from smtune.aws import (
     Aws,
     AwsOptions,
@@ -34,9 +34,11 @@ from smtune.errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, CliError
 from smtune.history import ExecutionLoader
 from smtune.report import best_job_name, render_report, render_text
 from smtune.resources import load_tuning_run
+from smtune.runs import DEFAULT_MAX_RESULTS, list_runs, runs_table
 from smtune.snapshot import SnapshotReader
 from smtune.stop import RunStopper
-from smtune.watch import watch
+from smtune.text import one_line
+from smtune.watch import EXIT_BY_STATUS, watch
 
 STATE_MACHINE_ENV = "SMTUNE_STATE_MACHINE_ARN"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
@@ -44,11 +46,12 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<ke
 EXIT_CODES = """exit codes:
   0  success (watch: the execution SUCCEEDED; validate: every file is valid, warnings or not)
   1  validate: a file is invalid (--strict: or has a warning); start: the manifest is invalid;
-     watch: the execution FAILED
+     watch, rollback: the execution FAILED
   2  usage error, unreadable input, or an AWS error (one line on stderr says which;
-     stop: one line per resource it could not stop, after stopping the others)
-  3  watch: the execution TIMED_OUT
-  4  watch: the execution was ABORTED
+     stop: one line per resource it could not stop, after stopping the others;
+     teardown: one line per resource it could not delete, after deleting the others)
+  3  watch, rollback: the execution TIMED_OUT
+  4  watch, rollback: the execution was ABORTED
   5  watch: --timeout passed while the execution was still running"""
 
 
@@ -67,6 +70,16 @@ def _aws(args: argparse.Namespace, region: str | None = None) -> Aws:
 
 def _print_json(document: Any) -> None:
     print(json.dumps(document, indent=2, sort_keys=False, default=str))
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
+    return number
 
 
 def _positive(value: str) -> float:
@@ -348,6 +361,132 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    machine = parse_state_machine_arn(args.state_machine_arn)
+    sfn = _aws(args, machine.region).client("stepfunctions")
+    runs = list_runs(sfn, machine.arn, args.max_results)
+    if args.json:
+        _print_json([run.as_dict() for run in runs])
+    elif not runs:
+        print(f"no runs of {machine.state_machine}")
+    else:
+        sys.stdout.write(runs_table(runs))
+    return EXIT_OK
+
+
+def _set_approval(args: argparse.Namespace, status: str) -> int:
+    region = lifecycle.model_package_region(args.model_package_arn)
+    sagemaker = _aws(args, region).client("sagemaker")
+    result = lifecycle.set_approval(
+        sagemaker, args.model_package_arn.strip(), status, args.description, args.force
+    )
+    if args.json:
+        _print_json(result)
+    else:
+        sys.stdout.write(lifecycle.approval_text(result))
+    return EXIT_OK
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    return _set_approval(args, "Approved")
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    return _set_approval(args, "Rejected")
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    machine = None
+    if args.state_machine_arn:
+        machine = parse_state_machine_arn(args.state_machine_arn)
+    aws = _aws(args, machine.region if machine else None)
+    sagemaker, sfn = aws.client("sagemaker"), aws.client("stepfunctions")
+    plan = lifecycle.plan_rollback(
+        sagemaker, sfn, args.endpoint_name, args.to, machine.arn if machine else None
+    )
+    execution_arn = lifecycle.start_rollback(sfn, plan)
+    if args.no_wait:
+        if args.json:
+            _print_json({**plan.as_dict(), "executionArn": execution_arn, "status": "RUNNING"})
+        else:
+            print(
+                f"started rollback of endpoint {plan.endpoint_name} from {plan.live_config} to "
+                f"{plan.target_config}: {execution_arn}"
+            )
+        return EXIT_OK
+    if not args.json:
+        print(
+            f"rolling back endpoint {plan.endpoint_name} from {plan.live_config} to "
+            f"{plan.target_config}: {execution_arn} (Ctrl-C stops waiting, not the rollback)",
+            flush=True,
+        )
+    execution = lifecycle.wait_for_execution(sfn, execution_arn)
+    live = lifecycle.live_endpoint(sagemaker, plan.endpoint_name)
+    status = str(execution.get("status"))
+    if args.json:
+        _print_json(
+            {
+                **plan.as_dict(),
+                "executionArn": execution_arn,
+                "status": status,
+                "error": execution.get("error"),
+                "cause": execution.get("cause"),
+                "endpoint": live,
+            }
+        )
+    else:
+        sys.stdout.write(lifecycle.rollback_text(plan, execution, live))
+    if status != "SUCCEEDED":
+        reason = str(execution.get("error") or status)
+        if execution.get("cause"):
+            reason += f": {one_line(str(execution['cause']), 500)}"
+        raise CliError(
+            f"rollback execution {execution_arn} {status}: {reason}",
+            EXIT_BY_STATUS.get(status, EXIT_FAILED),
+        )
+    return EXIT_OK
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    prefix = args.name_prefix.strip()
+    if not prefix:
+        raise CliError("--name-prefix: give the deployment's name_prefix")
+    aws = _aws(args)
+    sagemaker, autoscaling = aws.client("sagemaker"), aws.client("application-autoscaling")
+    plan = lifecycle.plan_teardown(sagemaker, autoscaling, prefix)
+    dry_run = not args.yes
+    if dry_run or plan.empty():
+        actions = lifecycle.planned_actions(plan)
+    else:
+        actions = lifecycle.run_teardown(sagemaker, autoscaling, plan)
+    failed = [action for action in actions if action.outcome == "failed"]
+    if args.json:
+        _print_json(
+            {
+                "namePrefix": prefix,
+                "dryRun": dry_run,
+                "actions": [action.as_dict() for action in actions],
+            }
+        )
+    elif plan.empty():
+        print(
+            f"nothing to delete: no endpoint, endpoint config or model is tagged "
+            f"{lifecycle.OWNER_TAG_KEY}={prefix}"
+        )
+    else:
+        if dry_run:
+            print(
+                f"deployment {prefix}: would delete {lifecycle.plan_summary(plan)} "
+                "(dry run: pass --yes to delete them)"
+            )
+        for action in actions:
+            if action.outcome != "failed":
+                print(action.text())
+    for action in failed:
+        print(f"smtune: error: {action.text()}", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------
 # Parser
 
@@ -376,7 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtune",
         description="Drive the SageMaker tuning workflow: check inputs, start, follow and stop "
-        "runs, picture a tuning job, draw the state machines.",
+        "runs, list past runs, picture a tuning job, draw the state machines; approve or reject "
+        "model versions, roll an endpoint back, tear a deployment's models down.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -565,6 +705,108 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--output", metavar="FILE.mmd", help="write the Mermaid text here")
     sub.add_argument("--image", metavar="FILE.svg", help="write an SVG image here")
+
+    sub = command(
+        "runs",
+        cmd_runs,
+        "List the past runs of the workflow (or of its deployer), newest first: start, "
+        "duration, status, tuning job, best objective, outcome (deployed, kept live, rejected, "
+        "superseded, failed with the error name, running, aborted) and endpoint config.",
+    )
+    sub.add_argument(
+        "--state-machine-arn",
+        required=True,
+        metavar="ARN",
+        help="the workflow's state machine (the deployment's parent state machine), or its "
+        "deployer state machine",
+    )
+    sub.add_argument(
+        "--max-results",
+        type=_positive_int,
+        default=DEFAULT_MAX_RESULTS,
+        metavar="N",
+        help="show at most the N newest runs (default: %(default)s)",
+    )
+    sub.add_argument("--json", action="store_true", help="print the runs as a JSON list")
+
+    for name, handler, verb in (
+        ("approve", cmd_approve, "Approve"),
+        ("reject", cmd_reject, "Reject"),
+    ):
+        sub = command(
+            name,
+            handler,
+            f"{verb} a model package version waiting for manual approval "
+            "(PendingManualApproval); a deployer waiting for the decision goes on. Prints the "
+            "version's status after.",
+        )
+        sub.add_argument(
+            "model_package_arn",
+            metavar="MODEL_PACKAGE_ARN",
+            help="the version: arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION",
+        )
+        sub.add_argument(
+            "--description",
+            metavar="TEXT",
+            help="why, recorded as the version's approval description",
+        )
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            help="change the status even when the version is not PendingManualApproval "
+            "(e.g. reject a version approved before)",
+        )
+        sub.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    sub = command(
+        "rollback",
+        cmd_rollback,
+        "Put an endpoint back on an earlier endpoint config of its deployment: starts the "
+        'deployer with {"endpointConfigName": CONFIG}, waits for it, and prints what is live.',
+    )
+    sub.add_argument("endpoint_name", metavar="ENDPOINT_NAME", help="the endpoint to roll back")
+    sub.add_argument(
+        "--to",
+        metavar="ENDPOINT_CONFIG",
+        help="the endpoint config to go back to, one of the deployment's (default: the config "
+        f"the live one replaced, its {lifecycle.REPLACES_TAG_KEY} tag)",
+    )
+    sub.add_argument(
+        "--state-machine-arn",
+        metavar="DEPLOYER_ARN",
+        help="the deployer state machine to run (default: the one named <deployment>-deployer, "
+        f"where <deployment> is the endpoint's {lifecycle.OWNER_TAG_KEY} tag)",
+    )
+    sub.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="start the deployer and print its execution ARN without waiting for it "
+        "(follow it with `smtune watch`)",
+    )
+    sub.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    sub = command(
+        "teardown",
+        cmd_teardown,
+        "Delete what a deployment's runs created: its endpoints (their auto-scaling targets and "
+        "policies first), endpoint configs and models, found by their "
+        f"{lifecycle.OWNER_TAG_KEY} tag; anything tagged for another deployment or untagged is "
+        "never touched. Without --yes it only lists what it would delete.",
+    )
+    sub.add_argument(
+        "--name-prefix",
+        required=True,
+        metavar="PREFIX",
+        help="the deployment's name_prefix (the value of its resources' owner tag)",
+    )
+    sub.add_argument(
+        "--yes",
+        action="store_true",
+        help="delete for real (default: a dry run that lists what would be deleted)",
+    )
+    sub.add_argument(
+        "--json", action="store_true", help="print what was (or would be) done as JSON"
+    )
 
     for sub in commands.choices.values():
         _add_aws_options(sub, in_subcommand=True)

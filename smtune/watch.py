@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from smtune.history import TERMINAL_STATUSES
 from smtune.resources import format_number
@@ -45,12 +46,43 @@ def snapshot_lines(snapshot: RunSnapshot) -> list[tuple[str, str]]:
     return lines
 
 
+# The deployer's outcomes, as a person reads them.
+OUTCOME_WORDS = {
+    "InService": "deployed",
+    "Superseded": "deployed, then superseded by a later run",
+    "KeptLive": "kept the live model",
+    "Rejected": "rejected in the model registry, the live model stays",
+}
+
+
+def deployment_outcome(output: Any) -> str | None:
+    """What a succeeded run did with its model, from the workflow's or the deployer's output:
+    "kept the live model (not better: ...)"; None when the output says nothing of it."""
+    if not isinstance(output, dict):
+        return None
+    deployment = output.get("deployment") if "deployment" in output else output
+    if not isinstance(deployment, dict) or deployment.get("outcome") not in OUTCOME_WORDS:
+        return None
+    text = OUTCOME_WORDS[str(deployment["outcome"])]
+    promotion = deployment.get("promotion")
+    if isinstance(promotion, dict) and promotion.get("reason"):
+        text += f" ({one_line(str(promotion['reason']))})"
+    return text
+
+
 def final_line(snapshot: RunSnapshot) -> str:
     view = snapshot.view
     text = f"execution {view.status} after {format_duration(view.elapsed_seconds())}"
     if view.status != "SUCCEEDED" and (view.error or view.cause):
         text += f": {view.error or 'error'}"
         text += f": {one_line(view.cause)}" if view.cause else ""
+    if view.status == "SUCCEEDED":
+        try:
+            outcome = deployment_outcome(json.loads(view.description.get("output") or "null"))
+        except ValueError:
+            outcome = None
+        if outcome:
+            text += f": {outcome}"
     return text
 
 

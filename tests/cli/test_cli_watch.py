@@ -397,3 +397,21 @@ def test_follows_the_child_execution_a_parent_started() -> None:
         "execution SUCCEEDED after 41s",
     ]
     assert out.getvalue().startswith("[   0:12] ")
+
+
+def test_the_final_line_says_what_the_run_did_with_its_model() -> None:
+    from smtune.watch import deployment_outcome
+
+    kept = {
+        "deployment": {
+            "outcome": "KeptLive",
+            "promotion": {"reason": "not better: auc 0.7 against the live auc 0.8"},
+        }
+    }
+    assert deployment_outcome(kept) == (
+        "kept the live model (not better: auc 0.7 against the live auc 0.8)"
+    )
+    assert deployment_outcome({"outcome": "InService"}) == "deployed"  # the deployer's own
+    assert deployment_outcome({"outcome": "Rejected"}).startswith("rejected")
+    assert deployment_outcome({"tuning": {}}) is None
+    assert deployment_outcome([1]) is None
