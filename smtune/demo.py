@@ -1,10 +1,12 @@
-"""`make demo`: deploy the module to a local AWS emulator and run the whole workflow once.
+"""`make demo`: deploy the module to a local AWS emulator and run the whole workflow twice.
 
 Steps: start the emulator on loopback, `terraform apply` the `examples/emulator` root
-configuration (which uses this module unchanged) with the seed's example parameter files, upload
-the example data and a manifest, start the workflow with the AWS CLI, follow it live with
-`smtune watch`, print what was deployed, then stop the emulator (everything it held is gone with
-it). `--keep` leaves the emulator running instead and prints how to stop it.
+configuration (which uses this module unchanged) with the seed's example parameter files, except
+that the demo's copy of ml-parameters.json sets the promotion policy ifBetter; upload the example
+data and a manifest, start the workflow with the AWS CLI, follow it live with `smtune watch`,
+print what was deployed; then start a second run the same way, follow it, and print whether the
+promotion policy deployed its model or kept the live one, and why. The emulator keeps running
+for the next `make demo` (`--stop-at-end` stops it; `--stop` only stops one left running).
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ BUCKET = "sagemaker-tuner-demo"
 MANIFEST_KEY = "inputs/manifest.json"
 REGION = "us-east-1"
 EMULATOR_RECORD = STATE_DIR / "emulator.json"
+ML_PARAMETERS = REPO / "examples" / "params" / "ml-parameters.json"
+# The demo's copy of ML_PARAMETERS: a run deploys only when its model beats the live one.
+DEMO_ML_PARAMETERS = STATE_DIR / "ml-parameters.json"
+PROMOTION = {"policy": "ifBetter"}
+# What a run's deployment.outcome means, in the words of the demo's summary line.
+OUTCOMES = {
+    "InService": "deployed",
+    "KeptLive": "kept the live model",
+    "Superseded": "deployed, then superseded by a later run",
+    "Rejected": "rejected in the model registry, kept the live model",
+}
 
 
 class DemoError(Exception):
@@ -175,8 +188,18 @@ def run_condensed(
         raise DemoError(f"`{argv[0]} {argv[1]}` exited with {code}\n" + "\n".join(detail))
 
 
+def write_ml_parameters(source: Path = ML_PARAMETERS, target: Path = DEMO_ML_PARAMETERS) -> Path:
+    """The example ml-parameters.json with the promotion policy ifBetter, written to `target`."""
+    document = json.loads(source.read_text())
+    document["promotion"] = dict(PROMOTION)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2) + "\n")
+    return target
+
+
 def terraform_apply(url: str, env: dict[str, str]) -> dict[str, str]:
     state = STATE_DIR / "terraform.tfstate"
+    ml_parameters = write_ml_parameters()
     common = ["-no-color", "-input=false"]
     run_condensed(
         ["terraform", "init", *common],
@@ -193,6 +216,7 @@ def terraform_apply(url: str, env: dict[str, str]) -> dict[str, str]:
             "-auto-approve",
             f"-state={state}",
             f"-var=endpoint_url={url}",
+            f"-var=ml_parameters_file={ml_parameters}",
         ],
         env,
         progress.ApplyProgress,
@@ -213,20 +237,43 @@ def aws(url: str, env: dict[str, str], *args: str, capture: bool = False) -> str
     return run(["aws", "--endpoint-url", url, "--region", REGION, *args], env, capture=capture)
 
 
-def describe_deployment(url: str, execution_arn: str) -> list[str]:
-    """Read back, from the emulator, what the run created."""
+def session() -> Any:
     import boto3
 
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    return boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+
+
+def execution_output(url: str, execution_arn: str) -> dict[str, Any]:
+    """The finished run's output document."""
+    execution = (
+        session()
+        .client("stepfunctions", endpoint_url=url)
+        .describe_execution(executionArn=execution_arn)
     )
-    sagemaker = session.client("sagemaker", endpoint_url=url)
-    scaling = session.client("application-autoscaling", endpoint_url=url)
-    execution = session.client("stepfunctions", endpoint_url=url).describe_execution(
-        executionArn=execution_arn
-    )
-    run = json.loads(execution["output"])
-    params = json.loads((REPO / "examples" / "params" / "ml-parameters.json").read_text())
+    return dict(json.loads(execution["output"]))
+
+
+def promotion_summary(label: str, output: dict[str, Any]) -> str:
+    """One line: what the promotion policy did with a run's model, and why."""
+    deployment = output.get("deployment") or {}
+    outcome = str(deployment.get("outcome"))
+    reason = (deployment.get("promotion") or {}).get("reason") or "no reason given"
+    return f"{label}: {OUTCOMES.get(outcome, outcome)} — {reason}"
+
+
+def live_summary(output: dict[str, Any]) -> str:
+    """One line: what the run's endpoint serves once the run has ended."""
+    deployment = output.get("deployment") or {}
+    return f"{deployment.get('endpointName')} now serves {deployment.get('endpointConfigName')}"
+
+
+def describe_deployment(url: str, execution_arn: str) -> list[str]:
+    """Read back, from the emulator, what the run created."""
+    aws_ = session()
+    sagemaker = aws_.client("sagemaker", endpoint_url=url)
+    scaling = aws_.client("application-autoscaling", endpoint_url=url)
+    run = execution_output(url, execution_arn)
+    params = json.loads(ML_PARAMETERS.read_text())
     lines: list[str] = []
     for name in [run["tuning"]["tuningJobName"]]:
         job = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
@@ -265,6 +312,44 @@ def describe_deployment(url: str, execution_arn: str) -> list[str]:
     return lines
 
 
+def smtune_command(url: str) -> list[str]:
+    return [sys.executable, "-m", "smtune.cli", "--endpoint-url", url, "--region", REGION]
+
+
+def start_execution(url: str, env: dict[str, str], state_machine_arn: str) -> str:
+    """Start a run on the uploaded manifest with the AWS CLI; its execution ARN."""
+    document = json.dumps({"manifestS3Uri": f"s3://{BUCKET}/{MANIFEST_KEY}"})
+    started = aws(
+        url,
+        env,
+        "stepfunctions",
+        "start-execution",
+        "--state-machine-arn",
+        state_machine_arn,
+        "--input",
+        document,
+        "--query",
+        "executionArn",
+        "--output",
+        "text",
+        capture=True,
+    )
+    execution_arn = started.strip()
+    say(f"execution: {execution_arn}")
+    return execution_arn
+
+
+def watch(url: str, env: dict[str, str], execution_arn: str) -> None:
+    """Follow a run live with `smtune watch` until it ends; a DemoError unless it succeeded."""
+    followed = subprocess.run(
+        [*smtune_command(url), "watch", execution_arn, "--interval", "1"], env=env, check=False
+    )
+    if followed.returncode != 0:
+        raise DemoError(
+            f"the workflow did not succeed (smtune watch exited with {followed.returncode})"
+        )
+
+
 def run_workflow(url: str, env: dict[str, str]) -> None:
     step(f"Deploy the module with Terraform (examples/emulator) to {url}")
     outputs = terraform_apply(url, env)
@@ -280,38 +365,15 @@ def run_workflow(url: str, env: dict[str, str]) -> None:
         aws(url, env, "s3", "cp", "--only-show-errors", str(source), f"s3://{BUCKET}/{key}")
 
     step("Start the workflow with the AWS CLI")
-    document = json.dumps({"manifestS3Uri": f"s3://{BUCKET}/{MANIFEST_KEY}"})
-    started = aws(
-        url,
-        env,
-        "stepfunctions",
-        "start-execution",
-        "--state-machine-arn",
-        outputs["state_machine_arn"],
-        "--input",
-        document,
-        "--query",
-        "executionArn",
-        "--output",
-        "text",
-        capture=True,
-    )
-    execution_arn = started.strip()
-    say(f"execution: {execution_arn}")
+    execution_arn = start_execution(url, env, outputs["state_machine_arn"])
 
     step("Follow it live")
-    smtune = [sys.executable, "-m", "smtune.cli", "--endpoint-url", url, "--region", REGION]
-    watch = subprocess.run(
-        [*smtune, "watch", execution_arn, "--interval", "1"], env=env, check=False
-    )
-    if watch.returncode != 0:
-        raise DemoError(
-            f"the workflow did not succeed (smtune watch exited with {watch.returncode})"
-        )
+    watch(url, env, execution_arn)
 
     step("What was deployed")
     for line in describe_deployment(url, execution_arn):
         say(line)
+    smtune = smtune_command(url)
     report = STATE_DIR / "report.html"
     made = subprocess.run(
         [*smtune, "report", "--execution", execution_arn, "--output", str(report)],
@@ -324,6 +386,16 @@ def run_workflow(url: str, env: dict[str, str]) -> None:
         say(
             f"report           {report} (objective per training job, best so far, hyperparameters over their ranges)"
         )
+
+    step(
+        "Run it again the same way: under ifBetter, its model deploys only if it beats the live one"
+    )
+    second_arn = start_execution(url, env, outputs["state_machine_arn"])
+    watch(url, env, second_arn)
+    second = execution_output(url, second_arn)
+    say("")
+    say(promotion_summary("second run", second))
+    say(live_summary(second))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
