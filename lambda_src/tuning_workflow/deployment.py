@@ -101,7 +101,8 @@ def is_endpoint_not_found(error: ClientError) -> bool:
 def describe_endpoint_or_none(endpoint_name: str, sagemaker: Any) -> dict[str, Any] | None:
     """DescribeEndpoint, or None when the endpoint does not exist. Any other error raises."""
     try:
-        return sagemaker.describe_endpoint(EndpointName=endpoint_name)
+        endpoint: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+        return endpoint
     except ClientError as error:
         if is_endpoint_not_found(error):
             return None
@@ -171,6 +172,9 @@ def plan_deployment_from_event(
             execution_input,
             execution_arn=execution_arn,
             approval_parameter_path=deployment.get("approvalParameterPath"),
+            run_state_machine_arns=tuple(
+                str(arn) for arn in deployment.get("runStateMachineArns") or ()
+            ),
         ),
         sagemaker=sagemaker,
         autoscaling=autoscaling,
@@ -190,6 +194,7 @@ class DeploymentRequest:
     best_training_job_name: str | None = None
     run_execution_arn: str | None = None
     approval_parameter_path: str | None = None
+    run_state_machine_arns: tuple[str, ...] = ()
 
     @classmethod
     def from_input(
@@ -198,6 +203,7 @@ class DeploymentRequest:
         *,
         execution_arn: str,
         approval_parameter_path: str | None = None,
+        run_state_machine_arns: tuple[str, ...] = (),
     ) -> DeploymentRequest:
         """From a validated execution input."""
         objective = execution_input.get("objective")
@@ -211,6 +217,7 @@ class DeploymentRequest:
             run_execution_arn=execution_input.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
             or execution_arn,
             approval_parameter_path=approval_parameter_path,
+            run_state_machine_arns=run_state_machine_arns,
         )
 
 
@@ -243,7 +250,7 @@ class Turn:
             previous_scaling=previous if isinstance(previous, Mapping) else None,
             recovered_failed_endpoint=doc.get("recoveredFailedEndpoint") is True,
             registration=registration if isinstance(registration, Mapping) else None,
-            promotion=promotion if isinstance(promotion := doc.get("promotion"), Mapping) else None,
+            promotion=verdict if isinstance(verdict := doc.get("promotion"), Mapping) else None,
         )
 
     def next(
@@ -326,25 +333,25 @@ def plan_deployment(
     )
     instance_type = hosting.instance_type
     if request.endpoint_config_name is not None:
-        target = _existing_config(
+        existing = _existing_config(
             request.endpoint_config_name, live_config, deployment_name, sagemaker
         )
-        if "error" in target:
+        if "error" in existing:
             return {
                 "valid": True,
                 "decision": DECISION_REFUSE,
                 "runId": run_id,
                 "endpointName": endpoint_name,
-                **target,
+                **existing,
             }
         endpoint_config_name = request.endpoint_config_name
-        instance_type = target["instanceType"]
+        instance_type = existing["instanceType"]
         verdict: dict[str, Any] = {
             "policy": ml.promotion.policy,
             "decision": promotion.DEPLOY,
             "reason": f"rollback: deploys the existing endpoint config {endpoint_config_name}",
             "forced": True,
-            "newObjective": target["objective"],
+            "newObjective": existing["objective"],
             "liveObjective": None,
         }
     elif turn.promotion is not None:
@@ -357,7 +364,7 @@ def plan_deployment(
     lifecycle = {
         "promotion": verdict,
         "registry": registry,
-        "retention": _retention_plan(ml, deployment_name, live_config),
+        "retention": _retention_plan(ml, deployment_name, request.run_state_machine_arns),
         "retentionResult": None,
         "createEndpointConfig": request.endpoint_config_name is None,
         "liveEndpointArn": live.get("EndpointArn") if live else None,
@@ -384,7 +391,7 @@ def plan_deployment(
 
     instance_count = hosting.initial_instance_count
     deregister_first = False
-    previous_scaling = None
+    previous_scaling: dict[str, Any] | None = None
     if live is not None:
         live_variant = _live_variant(live, variant_name)
         if live_variant is not None and ml.autoscaling is not None:
@@ -527,7 +534,8 @@ class ConfigRecord:
 def describe_endpoint_config_or_none(config_name: str, sagemaker: Any) -> dict[str, Any] | None:
     """DescribeEndpointConfig, or None when the config does not exist. Any other error raises."""
     try:
-        return sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+        config: dict[str, Any] = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+        return config
     except ClientError as error:
         if aws.is_validation_error(error, CONFIG_NOT_FOUND):
             return None
@@ -674,7 +682,7 @@ def _registry_plan(
 
 
 def _retention_plan(
-    ml: MlParameters, deployment_name: str | None, live_config: str | None
+    ml: MlParameters, deployment_name: str | None, run_state_machine_arns: tuple[str, ...]
 ) -> dict[str, Any]:
     approval_wait = (
         ml.model_registry.approval_timeout_seconds
@@ -689,6 +697,8 @@ def _retention_plan(
         "protectSeconds": approval_wait
         + 2 * ml.endpoint_wait_timeout_seconds
         + RETENTION_MARGIN_SECONDS,
+        # Runs under way on these keep their models and configs, however many there are.
+        "stateMachineArns": list(run_state_machine_arns),
     }
 
 
@@ -774,6 +784,7 @@ def delete_failed_endpoint(plan: Mapping[str, Any], *, sagemaker: Any = None) ->
 
 
 def _live_variant(endpoint: Mapping[str, Any], variant_name: str) -> Mapping[str, Any] | None:
+    variant: Mapping[str, Any]
     for variant in endpoint.get("ProductionVariants") or []:
         if variant.get("VariantName") == variant_name:
             return variant
@@ -786,6 +797,7 @@ def _registered_target(resource_id: str, autoscaling: Any) -> dict[str, Any] | N
         ResourceIds=[resource_id],
         ScalableDimension=SCALABLE_DIMENSION,
     )
+    target: dict[str, Any]
     for target in response.get("ScalableTargets", []):
         if target.get("ResourceId") == resource_id:
             return target
@@ -799,7 +811,8 @@ def _live_instance_type(config_name: str | None, variant_name: str, sagemaker: A
         return None
     for variant in config.get("ProductionVariants") or []:
         if variant.get("VariantName") == variant_name:
-            return variant.get("InstanceType")
+            instance_type: str | None = variant.get("InstanceType")
+            return instance_type
     return None
 
 

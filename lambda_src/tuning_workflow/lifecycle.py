@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -384,7 +384,9 @@ def _find_version(
     for summary in _pages(sagemaker.list_model_packages, request, "ModelPackageSummaryList"):
         if deployer_execution_arn not in str(summary.get("ModelPackageDescription") or ""):
             continue
-        package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+        package: dict[str, Any] = sagemaker.describe_model_package(
+            ModelPackageName=summary["ModelPackageArn"]
+        )
         recorded = (package.get("CustomerMetadataProperties") or {}).get(META_DEPLOYER_EXECUTION)
         if recorded == metadata_value(deployer_execution_arn):
             return package
@@ -523,8 +525,25 @@ class _Resource:
     created: datetime
 
 
+def running_run_ids(state_machine_arns: Iterable[str], stepfunctions: Any) -> set[str]:
+    """The run ids of the runs under way on these state machines (the workflow's and the
+    deployer's): a run names its model and endpoint config <base>-<runId>, its run id derived
+    from the workflow execution's ARN, or the deployer's own when it was started alone."""
+    running: set[str] = set()
+    for arn in state_machine_arns:
+        request: dict[str, Any] = {"stateMachineArn": arn, "statusFilter": "RUNNING"}
+        while True:
+            response = stepfunctions.list_executions(**request)
+            for execution in response.get("executions") or []:
+                running.add(naming.run_id(str(execution["executionArn"])))
+            if not response.get("nextToken"):
+                break
+            request["nextToken"] = response["nextToken"]
+    return running
+
+
 def apply_retention_from_event(
-    event: Mapping[str, Any], *, sagemaker: Any = None
+    event: Mapping[str, Any], *, sagemaker: Any = None, stepfunctions: Any = None
 ) -> dict[str, Any]:
     """apply_retention for the deployer's event; InvalidEventError names a wrong field."""
     keep_models = require_int(event, "keepModels")
@@ -533,12 +552,17 @@ def apply_retention_from_event(
     protect_seconds = require_int(event, "protectSeconds")
     if protect_seconds < 0:
         raise InvalidEventError(f"event.protectSeconds must be 0 or more, got {protect_seconds}")
+    state_machine_arns = _optional_str_list(event, "stateMachineArns") or []
+    running: set[str] = set()
+    if state_machine_arns:
+        running = running_run_ids(state_machine_arns, stepfunctions or aws.client("stepfunctions"))
     return apply_retention(
         endpoint_name=require_str(event, "endpointName"),
         deployment_name=require_str(event, "deploymentName"),
         keep_models=keep_models,
         model_base_name=require_str(event, "modelBaseName"),
         protect_seconds=protect_seconds,
+        running_run_ids=running,
         sagemaker=sagemaker,
     )
 
@@ -550,6 +574,7 @@ def apply_retention(
     keep_models: int,
     model_base_name: str,
     protect_seconds: int,
+    running_run_ids: Collection[str] = (),
     sagemaker: Any = None,
     now: Callable[[], datetime] | None = None,
 ) -> dict[str, Any]:
@@ -563,7 +588,9 @@ def apply_retention(
         and one being deployed (PendingDeploymentSummary);
       - every model that an endpoint config which stays (listed under the endpoint's name, or
         live, replaced or pending) references;
-      - what a run still under way may need: anything created after the live config (anything
+      - what a run still under way needs: anything named for a run in `running_run_ids` (the
+        runs of the workflow and the deployer state machines that are RUNNING), and anything
+        created after the live config (anything
         at all when there is no live config) that is younger than `protect_seconds`.
     A model created before the live config is not protected by its age: a run that overlaps
     another (its model created before the other's deployment, its config not yet) relies on
@@ -641,6 +668,8 @@ def apply_retention(
     )
 
     def in_flight(resource: _Resource) -> bool:
+        if resource.name[-naming.RUN_ID_LENGTH :] in running_run_ids:
+            return True  # its run is under way (running_run_ids)
         young = (now_value - resource.created).total_seconds() < protect_seconds
         return young and (live_created is None or resource.created > live_created)
 
@@ -759,7 +788,8 @@ def _config_models(config: Mapping[str, Any] | None) -> Iterator[str]:
 
 def _describe_config_or_none(name: str, sagemaker: Any) -> Mapping[str, Any] | None:
     try:
-        return sagemaker.describe_endpoint_config(EndpointConfigName=name)
+        config: Mapping[str, Any] = sagemaker.describe_endpoint_config(EndpointConfigName=name)
+        return config
     except ClientError as error:
         if _is_not_found(error, _CONFIG_NOT_FOUND):
             return None

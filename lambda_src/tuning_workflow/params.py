@@ -26,7 +26,10 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 @lru_cache(maxsize=None)
 def _schema_file(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
+    )
+    return schema
 
 
 def schema_default(schema: str, *path: str) -> Any:

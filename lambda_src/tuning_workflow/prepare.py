@@ -184,6 +184,16 @@ class _NumberLiteralTooLong(ValueError):
         self.digits = digits
 
 
+def _run_option_problems(request: Any) -> list[Problem]:
+    """The run's options beside the manifest: forceDeploy, a boolean."""
+    if not isinstance(request, Mapping) or "forceDeploy" not in request:
+        return []
+    value = request["forceDeploy"]
+    if isinstance(value, bool):
+        return []
+    return [Problem("$.forceDeploy", f"must be true or false, got {value!r}")]
+
+
 def _bounded_int(literal: str) -> int:
     digits = len(literal.lstrip("-"))
     if digits > MAX_NUMBER_LITERAL_DIGITS:
@@ -209,6 +219,9 @@ def prepare_tuning_run(event: Mapping[str, Any], *, s3: Any = None) -> dict[str,
         request, run_arn = unwrap_request(execution_input, execution_arn)
         manifest = resolve_manifest(request, s3=s3, data_buckets=data_buckets)
     problems = [(EXECUTION_INPUT, problem) for problem in manifest.problems]
+    if not too_big:
+        # Read by the deployer once tuning is done: a wrong value is refused before it starts.
+        problems += [(EXECUTION_INPUT, problem) for problem in _run_option_problems(request)]
     by_document = validate_run_documents(
         ml_doc, hp_doc, {} if manifest.problems else manifest.document, data_buckets
     )

@@ -26,6 +26,12 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def _request(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An API request from `fields`: without_nulls, typed as the dict it returns."""
+    request: dict[str, Any] = without_nulls(fields)
+    return request
+
+
 def build_tags(
     tags: Mapping[str, Any] | None, *, run_id: str, artifact_type: str | None = None
 ) -> list[dict[str, str]]:
@@ -47,7 +53,7 @@ def channel_to_api(channel: Channel, default_content_type: str | None) -> dict[s
         source["AttributeNames"] = list(channel.attribute_names)
     if channel.instance_group_names:
         source["InstanceGroupNames"] = list(channel.instance_group_names)
-    return without_nulls(
+    return _request(
         {
             "ChannelName": channel.name,
             "DataSource": {"S3DataSource": source},
@@ -97,7 +103,7 @@ def build_tuning_job_config(ml: MlParameters, hyperparameters: Hyperparameters) 
         resources = {"MinResource": hyperband.min_resource, "MaxResource": hyperband.max_resource}
         if any(value is not None for value in resources.values()):
             config["StrategyConfig"] = {"HyperbandStrategyConfig": resources}
-    return without_nulls(config)
+    return _request(config)
 
 
 def build_training_job_definition(
@@ -150,7 +156,7 @@ def build_training_job_definition(
         definition["VpcConfig"] = ml.model.training_vpc.to_api()
     if hyperparameters.static:
         definition["StaticHyperParameters"] = dict(hyperparameters.static)
-    return without_nulls(definition)
+    return _request(definition)
 
 
 def build_warm_start_config(ml: MlParameters) -> dict[str, Any] | None:
@@ -176,7 +182,7 @@ def build_tuning_job_request(
     output_kms_key_id: str | None = None,
 ) -> dict[str, Any]:
     """The complete CreateHyperParameterTuningJob request."""
-    return without_nulls(
+    return _request(
         {
             "HyperParameterTuningJobName": tuning_job_name,
             "HyperParameterTuningJobConfig": build_tuning_job_config(ml, hyperparameters),

@@ -196,6 +196,7 @@ def validate_run_documents(
     if isinstance(ml_parameters, Mapping) and isinstance(hyperparameters, Mapping):
         result["ml-parameters"] += _hyperband_resource_rule(ml_parameters, hyperparameters)
         result["hyperparameters"] += _grid_rules(ml_parameters, hyperparameters)
+        result["ml-parameters"] += _grid_count_rule(ml_parameters, hyperparameters)
     return {name: sort_problems(problems) for name, problems in result.items()}
 
 
@@ -343,7 +344,9 @@ _CUSTOM_MESSAGE_KEYWORDS = {"pattern", "anyOf", "oneOf"}
 def _schema(name: str) -> dict[str, Any]:
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
-    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
+    )
     _add_derived_keywords(schema)
     return schema
 
@@ -383,7 +386,6 @@ def schema_limit(name: str, *path: str) -> Any:
 _FORMATS = FormatChecker(formats=())
 
 
-@_FORMATS.checks(FINITE_NUMBER_FORMAT)
 def _is_finite_number(instance: object) -> bool:
     """Numbers, and strings that hold one, convert to a finite float; other values pass here
     and are left to the schema's own type checks."""
@@ -396,6 +398,9 @@ def _is_finite_number(instance: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+_FORMATS.checks(FINITE_NUMBER_FORMAT)(_is_finite_number)
 
 
 @lru_cache(maxsize=None)
@@ -478,7 +483,7 @@ def _describe(error: ValidationError) -> list[Problem]:
             if key not in known
         ]
     if keyword == "type":
-        wanted = expected if isinstance(expected, list) else [expected]
+        wanted: list[str] = expected if isinstance(expected, list) else [expected]
         expected_text = " or ".join(_EXPECTED.get(item, item) for item in wanted)
         found = "null" if instance is None else f"{_type_of(instance)} {_show(instance)}"
         return [Problem(path, f"expected {expected_text}, got {found}")]
@@ -564,7 +569,7 @@ def _limit_broken(node: Any, depth: int) -> str | None:
 
 def _missing_property(error: ValidationError) -> str:
     # jsonschema words it "'name' is a required property"; the quoted part is a Python repr.
-    quoted = error.message.rsplit(" is a required property", 1)[0]
+    quoted: str = error.message.rsplit(" is a required property", 1)[0]
     try:
         return str(ast.literal_eval(quoted))
     except (ValueError, SyntaxError):
@@ -973,6 +978,42 @@ def _grid_rules(
             )
         )
     return problems
+
+
+def _grid_count_rule(
+    ml_parameters: Mapping[str, Any], hyperparameters: Mapping[str, Any]
+) -> list[Problem]:
+    """Grid search runs every combination of the categorical values: SageMaker's
+    MaxNumberOfTrainingJobs, when given, must equal their number
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-how-it-works.html,
+    Grid search)."""
+    ranges = hyperparameters.get("parameterRanges")
+    if ml_parameters.get("tuningStrategy") != "Grid" or not isinstance(ranges, Mapping):
+        return []
+    categorical = ranges.get("CategoricalParameterRanges")
+    if not isinstance(categorical, list) or not categorical:
+        return []  # _grid_rules reports it
+    counts = [
+        len({str(value) for value in entry.get("Values") or []})
+        for entry in categorical
+        if isinstance(entry, Mapping)
+    ]
+    combinations = math.prod(counts)
+    limit = ml_parameters.get("maxNumberOfTrainingJobs")
+    try:
+        given = int(str(limit).strip().lstrip("+"))
+    except ValueError:
+        return []  # the schema reports it
+    if given == combinations:
+        return []
+    return [
+        Problem(
+            "$.maxNumberOfTrainingJobs",
+            f"is {given}, but tuningStrategy Grid runs every combination of the categorical "
+            f"values in hyperparameters' ranges, {combinations} here; SageMaker requires "
+            f"maxNumberOfTrainingJobs to equal that number: set it to {combinations}",
+        )
+    ]
 
 
 def _hyperband_resource_rule(

@@ -56,6 +56,12 @@ locals {
   model_packages_arn      = local.registry == null ? null : "${local.sagemaker_arn_stem}:model-package/${lower(local.registry.group_name)}/*"
   approval_parameter_path = "/sagemaker-tuner-deployer/${var.name_prefix}/pending-approvals"
   approval_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.approval_parameter_path}/*"
+  # The runs under way, whose models and configs retention keeps: the workflow's (named by the
+  # workflow module, <name_prefix>-workflow) and this deployer's own.
+  run_state_machine_arns = [
+    "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name_prefix}-workflow",
+    "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}",
+  ]
 
   # What the plan Lambda needs besides the parameters (docs/architecture.md).
   deployment = {
@@ -63,6 +69,7 @@ locals {
     tags                  = var.tags
     endpointKmsKeyId      = var.kms_key_arns.endpoint
     approvalParameterPath = local.approval_parameter_path
+    runStateMachineArns   = local.run_state_machine_arns
   }
 
   endpoint_kms_statements = var.kms_key_arns.endpoint == null ? [] : [
@@ -212,6 +219,12 @@ module "apply_retention" {
       sid       = "ReadConfigsAndModels"
       actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
       resources = [local.endpoint_configs_arn, local.model_arn]
+    },
+    {
+      # The runs under way keep their models and configs.
+      sid       = "ListRunsUnderWay"
+      actions   = ["states:ListExecutions"]
+      resources = local.run_state_machine_arns
     },
     {
       # Only run-named configs and models (<base>-<run id>).

@@ -105,7 +105,7 @@ def test_outputs_give_a_caller_everything_it_needs(
     machine = aws("stepfunctions").describe_state_machine(
         stateMachineArn=outputs["state_machine_arn"]
     )
-    assert json.loads(machine["definition"])["StartAt"] == "Tune"
+    assert json.loads(machine["definition"])["StartAt"] == "ForceDeploy?"
     for key in ("tuner_state_machine_arn", "deployer_state_machine_arn"):
         aws("stepfunctions").describe_state_machine(stateMachineArn=outputs[key])
     for arn in outputs["lambda_function_arns"].values():

@@ -505,6 +505,10 @@ def test_deployer_carries_its_functions_and_scaling_integrations(
         "tags": {"Environment": "staging", "team": "ml-platform"},
         "endpointKmsKeyId": KMS_KEYS["endpoint"],
         "approvalParameterPath": "/sagemaker-tuner-deployer/tfplan-full/pending-approvals",
+        "runStateMachineArns": [
+            f"{MACHINES}:tfplan-full-workflow",
+            f"{MACHINES}:tfplan-full-deployer",
+        ],
     }
     assert states["StartEndpointDeployment"]["Parameters"] == {
         "FunctionName": f"{FUNCTIONS}:tfplan-full-start-endpoint-deployment",

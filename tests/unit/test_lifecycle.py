@@ -944,3 +944,40 @@ def test_the_handlers_run_the_lifecycle_end_to_end(sagemaker, ssm):
     assert retention["deleted"] == {"endpointConfigs": [], "models": []}
     assert retention["kept"]["models"] == []  # the registry's model has no owner tag
     json.dumps([registered, answered, retention])
+
+
+def test_the_models_and_configs_of_runs_under_way_are_kept_however_old(sagemaker, clock):
+    # GIVEN runs 1 to 5, of which runs 1 and 2 are still under way (another run went live
+    # before them), and a retention that would keep only the newest one
+    five_runs(sagemaker)
+    moment = created(sagemaker, config_name(5)) + timedelta(days=30)
+    result = apply_retention(
+        endpoint_name=ENDPOINT,
+        deployment_name=DEPLOYMENT,
+        keep_models=1,
+        model_base_name=MODEL_BASE,
+        protect_seconds=0,
+        running_run_ids={run_id(1), run_id(2)},
+        sagemaker=sagemaker,
+        now=lambda: moment,
+    )
+    # THEN their resources stay (without them, runs 1 and 2 lose theirs: see the test above);
+    # run 3's is the live config's rollback target, run 5's the newest
+    assert result["deleted"] == {"endpointConfigs": [], "models": []}
+    assert {config_name(1), config_name(2)} <= config_names(sagemaker)
+    assert {model_name(1), model_name(2)} <= model_names(sagemaker)
+
+
+def test_runs_under_way_are_read_from_the_state_machines(sagemaker):
+    from tuning_workflow.lifecycle import running_run_ids
+    from tuning_workflow.naming import run_id as derive_run_id
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    role = "arn:aws:iam::123456789012:role/sfn"
+    definition = '{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}}'
+    machine = sfn.create_state_machine(name="team-a-workflow", definition=definition, roleArn=role)
+    arns = [sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]]
+    arns.append(sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"])
+    sfn.stop_execution(executionArn=arns[1])
+
+    assert running_run_ids([machine["stateMachineArn"]], sfn) == {derive_run_id(arns[0])}

@@ -75,6 +75,17 @@ def test_the_manifest_may_be_wrapped_in_a_manifest_key():
     assert prepare_tuning_run(event, s3=object())["valid"] is True
 
 
+def test_force_deploy_beside_the_manifest_must_be_a_boolean():
+    event = load_event("prepare_tuning_run")
+    manifest = event["input"]
+    event["input"] = {"manifest": manifest, "forceDeploy": True}
+    assert prepare_tuning_run(event, s3=object())["valid"] is True
+    event["input"] = {"request": {**manifest, "forceDeploy": "yes"}, "runExecutionArn": "arn"}
+    [(document, path, message)] = errors_of(prepare_tuning_run(event, s3=object()))
+    assert (document, path) == ("execution input", "$.forceDeploy")
+    assert message == "must be true or false, got 'yes'"
+
+
 def test_a_manifest_read_from_s3(s3):
     # GIVEN the parent's request naming a manifest in S3
     s3.create_bucket(Bucket=BUCKET)

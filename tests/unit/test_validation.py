@@ -540,6 +540,27 @@ def test_grid_search_takes_categorical_ranges_only(ml_parameters, hyperparameter
     ]
 
 
+def test_grid_search_runs_exactly_every_combination(ml_parameters, hyperparameters, manifest):
+    ml_parameters["tuningStrategy"] = "Grid"
+    hyperparameters["parameterRanges"] = {
+        "CategoricalParameterRanges": [
+            {"Name": "booster", "Values": ["gbtree", "dart"]},
+            {"Name": "depth", "Values": ["3", "5", "7"]},
+        ]
+    }
+    ml_parameters["maxNumberOfTrainingJobs"] = 4
+    ml_parameters["maxParallelTrainingJobs"] = 2
+    result = validate_run_documents(ml_parameters, hyperparameters, manifest)
+    assert messages(result["ml-parameters"]) == [
+        "$.maxNumberOfTrainingJobs: is 4, but tuningStrategy Grid runs every combination of the "
+        "categorical values in hyperparameters' ranges, 6 here; SageMaker requires "
+        "maxNumberOfTrainingJobs to equal that number: set it to 6"
+    ]
+    ml_parameters["maxNumberOfTrainingJobs"] = "6"
+    result = validate_run_documents(ml_parameters, hyperparameters, manifest)
+    assert result["ml-parameters"] == [] and result["hyperparameters"] == []
+
+
 def test_hyperband_needs_a_max_resource_or_an_epochs_hyperparameter(
     ml_parameters, hyperparameters, manifest
 ):
