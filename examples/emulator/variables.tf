@@ -71,7 +71,7 @@ variable "manifest_prefix" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime name. AWS provider 3.39 accepts python3.8 at most; the emulator runs the handlers with its own Python whatever the name."
+  description = "Lambda runtime name. AWS provider 3.39 accepts python3.8 at most; the emulator runs the handlers with that Python (python3.8 on PATH) when it is installed, otherwise with its own."
   type        = string
   default     = "python3.8"
 }

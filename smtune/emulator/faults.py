@@ -159,7 +159,7 @@ def _service_of(environ: dict[str, Any]) -> str | None:
     )
     match = _CREDENTIAL.search(scope)
     if match:
-        if match["key"] == INTERNAL_ACCESS_KEY:
+        if match["key"].startswith(INTERNAL_ACCESS_KEY):
             return None
         return _services_by_signing_name().get(match["service"])
     target = environ.get("HTTP_X_AMZ_TARGET", "")

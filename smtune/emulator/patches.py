@@ -113,7 +113,12 @@ def _patch_start_execution_task() -> None:
         ) -> Any:
             started = env.stack.pop()  # the StartExecution response
             return child_execution_resolver(
-                env, self, resource_runtime_part.region, started["ExecutionArn"], sync2
+                env,
+                self,
+                resource_runtime_part.region,
+                started["ExecutionArn"],
+                sync2,
+                getattr(state_credentials, "role_arn", None),
             )
 
         return build_resolver
@@ -162,8 +167,13 @@ def _patch_execution_names() -> None:
         execution_input: str | None = None,
         trace_header: str | None = None,
     ) -> Any:
+        # moto's own signature types these str, though None reaches it when not given.
         return original(
-            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+            self,
+            state_machine_arn,
+            name or str(uuid.uuid4()),
+            execution_input,  # type: ignore[arg-type]
+            trace_header,  # type: ignore[arg-type]
         )
 
     _replace(StepFunctionsParserBackend, "start_execution", start_execution)
@@ -195,8 +205,9 @@ def _patch_execution_output() -> None:
         elif isinstance(program_state, ProgramStopped):
             status = ExecutionStatus.ABORTED
         elif isinstance(program_state, ProgramError):
-            execution.error = program_state.error.get("error")
-            execution.cause = program_state.error.get("cause")
+            details = program_state.error or {}
+            execution.error = details.get("error")
+            execution.cause = details.get("cause")
             status = ExecutionStatus.FAILED
         elif isinstance(program_state, ProgramTimedOut):
             status = ExecutionStatus.TIMED_OUT
@@ -287,6 +298,59 @@ def _patch_task_tokens() -> None:
     _replace(StepFunctionResponse, "send_task_failure", send_task_failure_response)
 
 
+def _patch_task_credentials() -> None:
+    """moto's engine signs every task's call with the fixed key "ak", whatever the state
+    machine's role. Step Functions calls services with the state machine's role
+    (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html), so
+    the calls are signed with that role's credentials (iam.role_credentials) and its policies
+    decide them.
+    """
+    import sys
+
+    # The modules that call it, imported so that their name for it is replaced.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
+        lambda_eval_utils,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
+        state_task_service_aws_sdk,
+        state_task_service_sfn,
+        state_task_service_sns,
+        state_task_service_sqs,
+    )
+    from moto.stepfunctions.parser.asl.utils import boto_client as module
+
+    from . import iam, sfn_tasks
+
+    original = module.boto_client_for
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        client = original(region=region, service=service, state_credentials=state_credentials)
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn:
+            return client
+        import boto3
+
+        keys = iam.role_credentials(str(role_arn))
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=client.meta.endpoint_url,
+            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=keys["AWS_SESSION_TOKEN"],
+            config=client.meta.config,
+        )
+
+    owners = [module, sfn_tasks] + [
+        loaded
+        for name, loaded in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser.") and hasattr(loaded, "boto_client_for")
+    ]
+    for owner in dict.fromkeys(owners):
+        if getattr(owner, "boto_client_for", None) is original:
+            _replace(owner, "boto_client_for", boto_client_for)
+
+
 # 2. aws-sdk integrations ----------------------------------------------------------------------
 
 
@@ -342,6 +406,30 @@ def _patch_aws_sdk_errors_and_results() -> None:
 
     _replace(service, "_normalise_exception_name", staticmethod(_normalise_exception_name))
     _replace(service, "_normalise_response", _normalise_response)
+
+
+def _patch_task_request_rules() -> None:
+    """moto's engine sends every task's request with botocore's validation off, and moto's
+    backends accept what the services refuse. Each engine client now refuses, before sending,
+    what its service would refuse (see request_rules), answered with the service's error.
+    """
+    import importlib
+
+    from . import request_rules
+
+    base = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+    modules = [f"{base}.lambda_eval_utils", "smtune.emulator.sfn_tasks"] + [
+        f"{base}.service.state_task_service_{name}"
+        for name in ("aws_sdk", "sns", "sfn", "sqs", "events", "dynamodb", "glue", "ecs", "batch")
+    ]
+    for name in modules:
+        module = importlib.import_module(name)
+        make_client = module.boto_client_for
+
+        def validating_client(*args: Any, _make: Any = make_client, **kwargs: Any) -> Any:
+            return request_rules.enforce_on(_make(*args, **kwargs))
+
+        _replace(module, "boto_client_for", validating_client)
 
 
 # 3. Lambda ------------------------------------------------------------------------------------
@@ -707,9 +795,13 @@ def _patch_sagemaker_tags() -> None:
     SageMaker here (see sagemaker_sim.endpoint_from_arn); AddTags overwrites on every resource.
     Model package version ARNs (`model-package/<group>/<version>`) failed with HTTP 500, and
     group ARNs carry the name lowercased: both find their resource (see model_registry).
+    ListTags of a resource created without Tags (a tuning job, a training job) failed with
+    HTTP 500 (moto keeps None); SageMaker answers an empty list
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListTags.html).
     """
     from moto.sagemaker.exceptions import ValidationError
-    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.models import PAGINATION_MODEL, SageMakerModelBackend
+    from moto.utilities.paginator import paginate
 
     from . import model_registry, sagemaker_sim
 
@@ -732,8 +824,13 @@ def _patch_sagemaker_tags() -> None:
         resource.tags = sagemaker_sim.merge_tags(resource.tags or [], tags)
         return list(resource.tags)
 
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_tags(self: Any, arn: str) -> list[dict[str, str]]:
+        return list(self._get_resource_from_arn(arn).tags or [])
+
     _replace(SageMakerModelBackend, "_get_resource_from_arn", resource_from_arn)
     _replace(SageMakerModelBackend, "add_tags", add_tags)
+    _replace(SageMakerModelBackend, "list_tags", list_tags)
 
 
 def _patch_model_registry() -> None:
@@ -886,8 +983,10 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_execution_output,
     _patch_stop_execution,
     _patch_task_tokens,
+    _patch_task_credentials,
     _patch_aws_sdk_services,
     _patch_aws_sdk_errors_and_results,
+    _patch_task_request_rules,
     _patch_lambda_invoke,
     _patch_lambda_async_sources,
     _patch_events_lambda_targets,
@@ -935,6 +1034,9 @@ def revert() -> None:
 
 
 def set_lambda_runtime(runtime: LambdaRuntime | None) -> None:
-    """Where Lambda invocations run their handlers; None restores moto's behaviour."""
+    """Where Lambda invocations run their handlers; None restores moto's behaviour. The
+    runtime it replaces stops its workers."""
     global _lambda_runtime
-    _lambda_runtime = runtime
+    previous, _lambda_runtime = _lambda_runtime, runtime
+    if previous is not None and previous is not runtime:
+        previous.close()

@@ -28,7 +28,8 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.utils import arn_formatter
 
-from .control import CONTROL, AlgorithmImages, ControlError
+from . import iam
+from .control import CONTROL, AlgorithmImages, ControlError, EndpointOutcome
 
 _SIM_ATTRIBUTE = "_smtune_emulator_state"
 _SCALING_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -205,7 +206,7 @@ def validate_tuning_job_request(
     definitions: list[dict[str, Any]] | None,
 ) -> None:
     """Check what the emulation needs and SageMaker requires, before the job is created."""
-    chosen = definition or (definitions or [None])[0]
+    chosen = definition or next(iter(definitions or []), None)
     if not chosen:
         raise ValidationError(message="TrainingJobDefinition: is required.")
     if not (chosen.get("OutputDataConfig") or {}).get("S3OutputPath"):
@@ -246,6 +247,104 @@ def impose_best_objective(
     best.objective_value = value
 
 
+# The SageMaker execution role ------------------------------------------------------------------
+
+
+def _s3_objects(backend: Any, bucket: str, prefix: str) -> list[str]:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    s3 = s3_backends[backend.account_id][get_partition(backend.region_name)]
+    found = s3.buckets.get(bucket)
+    if found is None:
+        return []
+    return sorted(key for key in list(found.keys.keys()) if key.startswith(prefix))[:20]
+
+
+def training_access_failure(backend: Any, definition: dict[str, Any]) -> str | None:
+    """Why the execution role cannot run the training jobs, as SageMaker reports it, or None.
+
+    A training job reads its S3 channels (ListBucket on the bucket, GetObject on the objects)
+    and writes its output with the execution role
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createtrainingjob-perms),
+    and uses the output and volume keys with it.
+    """
+    role = str(definition.get("RoleArn") or "")
+    if not role:
+        return None
+    partition = "aws"
+    checks: list[iam.Check] = []
+    for channel in definition.get("InputDataConfig") or []:
+        uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri", "")
+        match = _S3_URI.match(str(uri))
+        if not match:
+            continue
+        bucket, prefix = match.groups()
+        checks.append(iam.Check("s3:ListBucket", f"arn:{partition}:s3:::{bucket}"))
+        keys = _s3_objects(backend, bucket, prefix) or [prefix]
+        checks += [iam.Check("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{k}") for k in keys]
+    output = definition.get("OutputDataConfig") or {}
+    match = _S3_URI.match(str(output.get("S3OutputPath") or ""))
+    if match:
+        bucket, prefix = match.groups()
+        key = f"{prefix.rstrip('/')}/" if prefix else ""
+        checks.append(
+            iam.Check("s3:PutObject", f"arn:{partition}:s3:::{bucket}/{key}output/model.tar.gz")
+        )
+    for key_id in (
+        output.get("KmsKeyId"),
+        (definition.get("ResourceConfig") or {}).get("VolumeKmsKeyId"),
+    ):
+        if key_id:
+            checks += [
+                iam.Check(action, str(key_id))
+                for action in ("kms:GenerateDataKey", "kms:Decrypt", "kms:CreateGrant")
+            ]
+    try:
+        iam.authorize(role, checks)
+    except iam.AccessDenied as refused:
+        return f"ClientError: {refused.denial.message} (AccessDenied)"
+    return None
+
+
+def hosting_access_failure(backend: Any, config_name: str) -> str | None:
+    """Why an endpoint config's models cannot be hosted with their execution roles, or None:
+    SageMaker downloads each model's artifacts with the model's role
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms)."""
+    config = backend.endpoint_configs.get(config_name)
+    if config is None:
+        return None
+    for variant in config.production_variants or []:
+        model = (
+            backend._models.get(variant.get("ModelName")) if hasattr(backend, "_models") else None
+        )
+        if model is None:
+            continue
+        role = str(getattr(model, "execution_role_arn", "") or "")
+        containers = list(getattr(model, "containers", None) or [])
+        primary = getattr(model, "primary_container", None)
+        if primary:
+            containers.append(primary)
+        checks = []
+        for container in containers:
+            match = _S3_URI.match(str((container or {}).get("ModelDataUrl") or ""))
+            if match:
+                bucket, key = match.groups()
+                checks.append(iam.Check("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"))
+        if not role or not checks:
+            continue
+        try:
+            iam.authorize(role, checks)
+        except iam.AccessDenied as refused:
+            return (
+                'Failed to download model data for container "container_1" from URL: '
+                f'"{checks[0].resource}". Please ensure that there is an object located at the '
+                f"URL and that the role passed to CreateModel has permissions to download the "
+                f"object. {refused.denial.message}"
+            )
+    return None
+
+
 def start_tuning_run(backend: Any, job: Any) -> None:
     """Give a freshly created moto tuning job its training jobs and its outcome."""
     outcome = CONTROL.next_tuning_job_outcome()
@@ -277,6 +376,14 @@ def start_tuning_run(backend: Any, job: Any) -> None:
         describes=describes,
         remaining=describes,
     )
+    refused = training_access_failure(backend, definition)
+    if refused is not None:
+        for planned in run.planned:
+            if planned.final_status == "Completed":
+                planned.final_status, planned.failure_reason = "Failed", refused
+        if run.final_status == "Completed":
+            run.final_status = "Failed"
+            run.failure_reason = f"All training jobs failed. {refused}"
     if best_objective is not None:
         impose_best_objective(run.planned, objective["Type"], best_objective)
     static = {str(k): str(v) for k, v in (definition.get("StaticHyperParameters") or {}).items()}
@@ -619,6 +726,9 @@ def start_endpoint_deletion(backend: Any, endpoint_name: str) -> bool:
 def start_endpoint_creation(backend: Any, endpoint: Any) -> None:
     """Give a freshly created moto endpoint its queued outcome (InService by default)."""
     outcome = CONTROL.next_endpoint_outcome()
+    refused = hosting_access_failure(backend, endpoint.endpoint_config_name)
+    if refused is not None and outcome.outcome == "InService":
+        outcome = EndpointOutcome("Failed", refused)
     describes = CONTROL.progression()
     succeeded = outcome.outcome == "InService"
     transition = EndpointTransition(
@@ -708,6 +818,10 @@ def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str)
         )
     _check_scaling_allows_update(backend, endpoint, config.production_variants)
     outcome = CONTROL.next_endpoint_outcome()
+    refused = hosting_access_failure(backend, endpoint_config_name)
+    if refused is not None and outcome.outcome == "InService":
+        # SageMaker keeps the old config serving when the new one cannot be hosted.
+        outcome = EndpointOutcome("RolledBack", refused)
     if outcome.outcome == "InService":
         transition = EndpointTransition(
             remaining=CONTROL.progression(),
@@ -735,7 +849,7 @@ def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str)
 
 def create_algorithm(backend: Any, request: dict[str, Any]) -> str:
     """CreateAlgorithm: remember the images so DescribeAlgorithm can return them."""
-    name = request.get("AlgorithmName")
+    name = str(request.get("AlgorithmName") or "")
     training = request.get("TrainingSpecification") or {}
     containers = (request.get("InferenceSpecification") or {}).get("Containers") or []
     if not training.get("TrainingImage"):

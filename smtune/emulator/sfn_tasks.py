@@ -49,7 +49,7 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.utilities.collections import select_from_typed_dict
 
-from . import faults
+from . import faults, iam
 
 LOG = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ _SYNC_JOBS: Final[dict[str, tuple[str, str, str, str]]] = {
         "TrainingJobStatus",
         "stop_training_job",
     ),
+}
+_SYNC_RULES: Final[dict[str, str]] = {
+    "createhyperparametertuningjob": "StepFunctionsGetEventsForSageMakerTuningJobsRule",
+    "createtrainingjob": "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
 }
 _TERMINAL_JOB_STATUSES: Final[frozenset[str]] = frozenset({"Completed", "Failed", "Stopped"})
 
@@ -107,18 +111,22 @@ def sdk_error_name(service_label: str, boto_service: str, code: str, fallback: s
     return f"{service_label}.{fallback}"
 
 
-def sync_poller_client(service: str, region: str) -> Any:
+def sync_poller_client(service: str, region: str, role_arn: str | None = None) -> Any:
     """A client for Step Functions' own `.sync` polling (Describe, and Stop on abort).
 
     Made as moto's engine makes its clients (the emulator's port, no retries) but signed with
-    faults.INTERNAL_ACCESS_KEY: queued API errors are for the workflow's own calls, and a `.sync`
-    task fails when its job or child execution fails, not when a status check does.
+    a key under faults.INTERNAL_ACCESS_KEY: queued API errors are for the workflow's own calls,
+    and a `.sync` task fails when its job or child execution fails, not when a status check
+    does. The key acts as the state machine's role (iam.poller_access_key): Step Functions polls
+    with it, and the role's policy must allow the polling
+    (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
     """
+    key = iam.poller_access_key(role_arn) if role_arn else faults.INTERNAL_ACCESS_KEY
     return boto3.client(
         service,
         region_name=region,
         endpoint_url=f"http://localhost:{moto_server_port()}",
-        aws_access_key_id=faults.INTERNAL_ACCESS_KEY,
+        aws_access_key_id=key,
         aws_secret_access_key="sk",
         config=Config(
             parameter_validation=False,
@@ -145,7 +153,8 @@ def _task_failed(env: Any, task: Any, description: Any) -> FailureEventException
             env=env,
             error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
+            # moto's EventDetails TypedDict marks every key required; one is given, as moto does.
+            event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskFailedEventDetails=TaskFailedEventDetails(
                     resource=task._get_sfn_resource(),
                     resourceType=task._get_sfn_resource_type(),
@@ -192,6 +201,12 @@ class _JobResolver:
         self.finished = True
         output = json_safe(description)
         if status == "Completed":
+            arn = description.get("HyperParameterTuningJobArn") or description.get("TrainingJobArn")
+            if arn:
+                # The .sync integration reads the job's tags when it ends; the policy Step
+                # Functions generates for it allows sagemaker:ListTags
+                # (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
+                self._client.list_tags(ResourceArn=arn)
             return output
         raise _task_failed(self._env, self._task, output)
 
@@ -215,10 +230,11 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
 
     def __init__(self) -> None:
         super().__init__(
+            # moto declares ResourceCondition's members as plain strings.
             supported_integration_patterns={
-                ResourceCondition.Sync,
+                ResourceCondition.Sync,  # type: ignore[arg-type]
                 # The engine needs a callback endpoint for every integration pattern it runs.
-                ResourceCondition.WaitForTaskToken,
+                ResourceCondition.WaitForTaskToken,  # type: ignore[arg-type]
             }
         )
 
@@ -284,7 +300,24 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
     ) -> Callable[[], Any]:
         env.stack.pop()  # the Create response; the job is followed by name
         name_key, describe, status_key, stop = _SYNC_JOBS[self.resource.api_action.lower()]
-        client = sync_poller_client("sagemaker", resource_runtime_part.region)
+        role_arn = getattr(state_credentials, "role_arn", None)
+        client = sync_poller_client("sagemaker", resource_runtime_part.region, role_arn)
+        if role_arn:
+            # The .sync integration learns of the job's end through a managed EventBridge rule
+            # that Step Functions creates with the state machine's role
+            # (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
+            rule = _SYNC_RULES[self.resource.api_action.lower()]
+            rule_arn = (
+                f"arn:aws:events:{resource_runtime_part.region}:"
+                f"{resource_runtime_part.account}:rule/{rule}"
+            )
+            iam.authorize(
+                role_arn,
+                [
+                    iam.Check(action, rule_arn)
+                    for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+                ],
+            )
         return _JobResolver(
             env, self, client, normalised_parameters[name_key], describe, status_key, stop
         )
@@ -328,7 +361,8 @@ class StateTaskServiceSageMaker(StateTaskServiceCallback):
             env=env,
             error_name=CustomErrorName(error),
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
+            # moto's EventDetails TypedDict marks every key required; one is given, as moto does.
+            event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskFailedEventDetails=TaskFailedEventDetails(
                     error=error,
                     cause=cause,
@@ -388,9 +422,21 @@ class ChildExecutionResolver:
 
 
 def child_execution_resolver(
-    env: Any, task: Any, region: str, execution_arn: str, sync2: bool
+    env: Any, task: Any, region: str, execution_arn: str, sync2: bool, role_arn: str | None = None
 ) -> ChildExecutionResolver:
-    client = sync_poller_client("stepfunctions", region)
+    client = sync_poller_client("stepfunctions", region, role_arn)
+    if role_arn:
+        # The .sync integration's managed rule for child executions
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html).
+        account = execution_arn.split(":")[4]
+        rule = f"arn:aws:events:{region}:{account}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+        iam.authorize(
+            role_arn,
+            [
+                iam.Check(action, rule)
+                for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+            ],
+        )
     return ChildExecutionResolver(env, task, client, execution_arn, sync2)
 
 

@@ -147,12 +147,25 @@ class Aws:
         return boto3.client(service, endpoint_url=self.url, region_name=REGION)
 
     def role(self) -> str:
+        """A role that may do anything: the emulator holds functions and state machines to
+        their role's policies, as an account does, and these tests are not about IAM."""
         iam = self.client("iam")
         name = "smtune-test-role"
         try:
-            return iam.get_role(RoleName=name)["Role"]["Arn"]
+            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
         except iam.exceptions.NoSuchEntityException:
-            return iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName="allow-all",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                    }
+                ),
+            )
+            return str(arn)
 
     def echo_lambda(self) -> str:
         client = self.client("lambda")

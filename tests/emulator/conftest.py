@@ -56,9 +56,22 @@ def aws(emulator: Emulator) -> Clients:
 
 @pytest.fixture
 def role_arn(aws: Clients) -> str:
-    return aws("iam").create_role(RoleName="emulator-test", AssumeRolePolicyDocument="{}")["Role"][
-        "Arn"
-    ]
+    """A role that may do anything: the emulator holds functions and state machines to their
+    role's policies, and these tests are about the services, not about IAM (test_emulator_iam
+    gives its roles least-privilege policies)."""
+    iam = aws("iam")
+    arn = iam.create_role(RoleName="emulator-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="emulator-test",
+        PolicyName="allow-all",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
+    return str(arn)
 
 
 @pytest.fixture

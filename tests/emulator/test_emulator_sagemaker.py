@@ -249,6 +249,17 @@ def test_invalid_ranges_are_rejected_before_the_job_exists(aws):
 # The .sync integration --------------------------------------------------------------------------
 
 
+def test_jobs_created_without_tags_list_no_tags(aws):
+    sagemaker = aws("sagemaker")
+    arn = sagemaker.create_hyper_parameter_tuning_job(**tuning_request(max_jobs=1))[
+        "HyperParameterTuningJobArn"
+    ]
+    training = sagemaker.list_training_jobs()["TrainingJobSummaries"][0]["TrainingJobArn"]
+
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == []
+    assert sagemaker.list_tags(ResourceArn=training)["Tags"] == []
+
+
 def test_sync_task_returns_the_completed_description(run_state_machine, aws):
     result = output_of(run_state_machine(task(TUNE_SYNC, tuning_request())))
 
