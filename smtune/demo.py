@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Callable
 
@@ -140,6 +141,11 @@ def stop_emulator() -> bool:
 
 def start_emulator(port: int) -> str:
     """Start the emulator as a background process that outlives this one."""
+    if find_spec("moto") is None:
+        raise DemoError(
+            "the emulator needs moto, which `pip install .` leaves out: install the emulator "
+            "extra, pip install 'sagemaker-tuner-deployer[emulator]' (make demo-setup does)"
+        )
     STATE_DIR.mkdir(exist_ok=True)
     (STATE_DIR / "terraform.tfstate").unlink(missing_ok=True)  # a new emulator holds nothing
     url = f"http://127.0.0.1:{port}"
@@ -342,7 +348,7 @@ def start_execution(url: str, env: dict[str, str], state_machine_arn: str) -> st
 def watch(url: str, env: dict[str, str], execution_arn: str) -> None:
     """Follow a run live with `smtune watch` until it ends; a DemoError unless it succeeded."""
     followed = subprocess.run(
-        [*smtune_command(url), "watch", execution_arn, "--interval", "1"], env=env, check=False
+        [*smtune_command(url), "watch", execution_arn, "--interval", "0.5"], env=env, check=False
     )
     if followed.returncode != 0:
         raise DemoError(

@@ -46,6 +46,13 @@ _FAILURE_KINDS = {
     "LambdaFunctionTimedOut",
     "LambdaFunctionStartFailed",
 }
+# The event that ends an execution, and the status it ends with.
+EXECUTION_END_STATUS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionAborted": "ABORTED",
+    "ExecutionTimedOut": "TIMED_OUT",
+}
 _EXECUTION_END_KEYS = {
     "ExecutionFailed": "executionFailedEventDetails",
     "ExecutionAborted": "executionAbortedEventDetails",
@@ -97,6 +104,9 @@ class HistoryFacts:
     best_training_job: dict[str, Any] | None = None
     error: str | None = None
     cause: str | None = None
+    end_status: str | None = None  # from the event that ended the execution, if read
+    ended: datetime | None = None
+    output: str | None = None  # the output of ExecutionSucceeded
 
     @property
     def current_state(self) -> StateRun | None:
@@ -141,12 +151,25 @@ def _state_type(event_type: str) -> str:
 
 def parse_history(events: list[dict[str, Any]]) -> HistoryFacts:
     """Everything `status`, `history` and `watch` need, from the events in order."""
-    facts = HistoryFacts()
-    open_states: dict[str, StateRun] = {}
-    current: StateRun | None = None
+    parser = HistoryParser()
     for event in sorted(events, key=lambda e: e.get("id", 0)):
+        parser.feed(event)
+    return parser.facts
+
+
+class HistoryParser:
+    """Reads events one at a time, in id order, into `facts` (what `parse_history` returns)."""
+
+    def __init__(self) -> None:
+        self.facts = HistoryFacts()
+        self._open_states: dict[str, StateRun] = {}
+        self._current: StateRun | None = None
+
+    def feed(self, event: dict[str, Any]) -> StateRun | None:
+        """Reads the next event; returns the state it entered, if it entered one."""
+        facts = self.facts
         kind = str(event.get("type", ""))
-        timestamp = event.get("timestamp")
+        timestamp: Any = event.get("timestamp")
         if kind.endswith("StateEntered"):
             details = event.get("stateEnteredEventDetails", {})
             current = StateRun(
@@ -155,21 +178,28 @@ def parse_history(events: list[dict[str, Any]]) -> HistoryFacts:
                 entered=timestamp,
                 entered_event_id=int(event.get("id", 0)),
             )
+            self._current = current
             facts.states.append(current)
-            open_states[current.name] = current
-        elif kind.endswith("StateExited"):
+            self._open_states[current.name] = current
+            return current
+        if kind.endswith("StateExited"):
             name = str(event.get("stateExitedEventDetails", {}).get("name", ""))
-            run = open_states.pop(name, None)
+            run = self._open_states.pop(name, None)
             if run is not None:
                 run.exited = timestamp
         elif kind in _TASK_DETAIL_KEYS:
             details = event.get(_TASK_DETAIL_KEYS[kind], {})
-            _read_task_event(facts, current, kind, details, int(event.get("id", 0)))
+            _read_task_event(facts, self._current, kind, details, int(event.get("id", 0)))
         elif kind in _EXECUTION_END_KEYS:
             details = event.get(_EXECUTION_END_KEYS[kind], {})
             facts.error = details.get("error") or kind
             facts.cause = details.get("cause")
-    return facts
+        if kind in EXECUTION_END_STATUS:
+            facts.end_status = EXECUTION_END_STATUS[kind]
+            facts.ended = timestamp
+            if kind == "ExecutionSucceeded":
+                facts.output = event.get("executionSucceededEventDetails", {}).get("output")
+        return None
 
 
 def _read_task_event(
@@ -339,3 +369,85 @@ class ExecutionLoader:
         ):
             self._finished[execution_arn] = view
         return view
+
+
+class HistoryCursor:
+    """Reads one execution's history a page at a time, each event once, oldest first.
+
+    Every `read()` is exactly one GetExecutionHistory call. A pagination token is returned only
+    while there are more events ("If nextToken is returned, there are more results available",
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html),
+    so the history is read forward page by page until a page comes without one; after that the
+    events that came later are read from the newest back (`reverseOrder`) until an event already
+    seen: one call of `tail_size` events when little happened. A longer gap is read backwards
+    over the next calls with the token (keeping the other arguments unchanged, as the page says)
+    and the events are handed out only once the gap is closed, so they always come in order.
+    """
+
+    PAGE = 1000  # the largest page GetExecutionHistory returns
+    TAIL = 25
+
+    def __init__(self, sfn: Any, execution_arn: str) -> None:
+        self._sfn = sfn
+        self.execution_arn = execution_arn
+        self.last_event_id = 0
+        self.reads = 0
+        self._forward = True  # reading the history forward until a page comes without a token
+        self._token: str | None = None
+        self._tail_size = self.TAIL
+        self._gap: dict[int, dict[str, Any]] = {}  # newer events read while closing a gap
+        self._gap_size = self.PAGE
+
+    @property
+    def caught_up(self) -> bool:
+        """True when the last read returned everything the history held when it was made."""
+        return self.reads > 0 and not self._forward and self._token is None and not self._gap
+
+    def read(self) -> list[dict[str, Any]]:
+        """One GetExecutionHistory call; the events not handed out yet, in id order."""
+        request: dict[str, Any] = {"executionArn": self.execution_arn}
+        if self._forward:
+            request.update(maxResults=self.PAGE, reverseOrder=False)
+        elif self._token is not None:
+            request.update(maxResults=self._gap_size, reverseOrder=True)
+        else:
+            request.update(maxResults=self._tail_size, reverseOrder=True)
+        if self._token is not None:
+            request["nextToken"] = self._token
+        try:
+            page = self._sfn.get_execution_history(**request)
+        except ClientError as exc:
+            if error_code(exc) in ("ExecutionDoesNotExist", "ResourceNotFound"):
+                raise CliError(f"execution not found: {self.execution_arn}") from exc
+            raise
+        finally:
+            self.reads += 1
+        events = list(page.get("events", []))
+        token = page.get("nextToken") or None
+        if self._forward:
+            self._token = token
+            self._forward = token is not None
+            return self._take({int(e.get("id", 0)): e for e in events})
+        ids = [int(event.get("id", 0)) for event in events]
+        for event_id, event in zip(ids, events):
+            if event_id > self.last_event_id:
+                self._gap[event_id] = event
+        closed = token is None or any(event_id <= self.last_event_id + 1 for event_id in ids)
+        if closed:
+            self._token = None
+            found = self._take(self._gap)
+            self._gap = {}
+            # Many new events: the next look at the newest reads more of them at once.
+            self._tail_size = min(self.PAGE, max(self.TAIL, 2 * len(found)))
+            return found
+        if request["maxResults"] < self.PAGE:
+            self._token, self._tail_size = None, self.PAGE  # look again, with the largest page
+        else:
+            self._token, self._gap_size = token, request["maxResults"]
+        return []
+
+    def _take(self, events: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        found = [events[event_id] for event_id in sorted(events) if event_id > self.last_event_id]
+        if found:
+            self.last_event_id = int(found[-1].get("id", 0))
+        return found

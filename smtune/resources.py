@@ -58,6 +58,28 @@ class TuningProgress:
             text += f"; {self.failure_reason}"
         return text
 
+    def progress_text(self) -> str:
+        """What the counters count, the zero counts left out: `InProgress, 5 of 10 training
+        jobs completed, 3 in progress, 1 failed; best validation:auc 0.91 so far (JOB)`."""
+        planned = f" of {self.planned}" if self.planned else ""
+        jobs = "training job" if (self.planned or self.completed) == 1 else "training jobs"
+        parts = [self.status, f"{self.completed}{planned} {jobs} completed"]
+        for count, what in (
+            (self.in_progress, "in progress"),
+            (self.failed, "failed"),
+            (self.stopped, "stopped"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        text = ", ".join(parts)
+        if self.best_value is not None:
+            text += f"; best {self.metric or 'objective'} {format_number(self.best_value)}"
+            text += "" if self.done else " so far"
+            text += f" ({self.best_job})" if self.best_job else ""
+        if self.failure_reason:
+            text += f"; {self.failure_reason}"
+        return text
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

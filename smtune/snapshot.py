@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtune.aws import Aws
 from smtune.history import ExecutionLoader, ExecutionView
@@ -14,6 +14,9 @@ from smtune.resources import (
     endpoint_state,
     tuning_progress,
 )
+
+if TYPE_CHECKING:
+    from smtune.follow import RunFollower
 
 
 @dataclass
@@ -38,6 +41,12 @@ class SnapshotReader:
     @property
     def _sagemaker(self) -> Any:
         return self._aws.client("sagemaker")
+
+    def follow(self, execution_arn: str) -> RunFollower:
+        """A follower of the run that reads only what changed since its last poll."""
+        from smtune.follow import RunFollower
+
+        return RunFollower(self._aws, execution_arn)
 
     def read(self, execution_arn: str) -> RunSnapshot:
         view = self._loader.load(execution_arn)

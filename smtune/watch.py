@@ -7,43 +7,14 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, TextIO
 
-from smtune.history import TERMINAL_STATUSES
-from smtune.resources import format_number
+from smtune.follow import Line
 from smtune.snapshot import RunSnapshot, SnapshotReader
 from smtune.text import format_clock, format_duration, one_line
 
 EXIT_BY_STATUS = {"SUCCEEDED": 0, "FAILED": 1, "TIMED_OUT": 3, "ABORTED": 4}
 EXIT_WATCH_TIMEOUT = 5
-
-
-def snapshot_lines(snapshot: RunSnapshot) -> list[tuple[str, str]]:
-    """(key, text) per thing worth a line; a line is printed again only when its text changes."""
-    view = snapshot.view
-    lines: list[tuple[str, str]] = []
-    path = view.current_path()
-    if path:
-        lines.append(("state", "state: " + " > ".join(path)))
-    for progress in snapshot.tuning:
-        lines.append(
-            (f"tuning:{progress.name}", f"tuning job {progress.name}: {progress.summary()}")
-        )
-    best = snapshot.best_training_job
-    if best:
-        objective = best.get("objective") or {}
-        value = objective.get("value")
-        shown = format_number(float(value)) if isinstance(value, (int, float)) else "?"
-        lines.append(
-            (
-                "best",
-                f"best training job {best.get('trainingJobName')}: "
-                f"{objective.get('metricName', 'objective')} = {shown}",
-            )
-        )
-    for endpoint in snapshot.endpoints:
-        lines.append(
-            (f"endpoint:{endpoint.name}", f"endpoint {endpoint.name}: {endpoint.summary()}")
-        )
-    return lines
+# Between the last reads once the run has ended (each read still at most two calls).
+WRAP_UP_PAUSE_SECONDS = 0.2
 
 
 # The deployer's outcomes, as a person reads them.
@@ -87,19 +58,25 @@ def final_line(snapshot: RunSnapshot) -> str:
 
 
 class _ChangePrinter:
+    """Prints lines with the time since the run started, never earlier than the line before."""
+
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._last: dict[str, str] = {}
+        self._latest = 0.0
 
     def line(self, elapsed: float, text: str) -> None:
-        self._out.write(f"[{format_clock(elapsed):>7}] {text}\n")
+        self._latest = max(self._latest, elapsed)
+        self._out.write(f"[{format_clock(self._latest):>7}] {text}\n")
         self._out.flush()
 
-    def update(self, elapsed: float, lines: list[tuple[str, str]]) -> None:
-        for key, text in lines:
-            if self._last.get(key) != text:
-                self._last[key] = text
-                self.line(elapsed, text)
+    def update(self, now: float, lines: list[Line]) -> None:
+        for line in lines:
+            if line.key is not None:
+                if self._last.get(line.key) == line.text:
+                    continue
+                self._last[line.key] = line.text
+            self.line(now if line.at is None else line.at, line.text)
 
 
 def watch(
@@ -112,31 +89,29 @@ def watch(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> int:
-    """Print the run's changes until it ends; the exit code says how it ended."""
+    """Print every state the run enters and what its tuning jobs and endpoint do, until it
+    ends; the exit code says how it ended. Each poll makes at most two API calls."""
     printer = _ChangePrinter(out)
+    follower = reader.follow(execution_arn)
     started = clock()
-    first = True
     while True:
-        snapshot = reader.read(execution_arn)
-        view = snapshot.view
-        elapsed = view.elapsed_seconds(now())
-        if first:
-            printer.line(
-                elapsed,
-                f"execution {view.name} of {view.state_machine_name}: {view.status}",
-            )
-            first = False
-        printer.update(elapsed, snapshot_lines(snapshot))
-        if view.status in TERMINAL_STATUSES:
-            printer.line(elapsed, final_line(snapshot))
+        lines = follower.poll()
+        printer.update(follower.seconds_since_start(now()), lines)
+        if follower.done:
+            snapshot = follower.snapshot()
+            view = snapshot.view
+            printer.line(view.elapsed_seconds(now()), final_line(snapshot))
             return EXIT_BY_STATUS[view.status]
         waited = clock() - started
         if timeout is not None and waited >= timeout:
             printer.line(
-                elapsed,
+                follower.seconds_since_start(now()),
                 f"stopped watching after {format_duration(waited)}; "
-                f"the execution is still {view.status}",
+                f"the execution is still {follower.view().status}",
             )
             return EXIT_WATCH_TIMEOUT
         pause = interval if timeout is None else min(interval, max(0.0, timeout - waited))
+        if follower.ended:
+            # Nothing changes any more: read what is left without waiting a whole interval.
+            pause = min(pause, WRAP_UP_PAUSE_SECONDS)
         sleep(pause)

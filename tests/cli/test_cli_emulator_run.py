@@ -177,8 +177,8 @@ def test_watch_status_history_and_report_of_a_real_run(
     assert any(text.startswith("state: Deploy > ") for text in texts)
     tuning = [text for text in texts if text.startswith(f"tuning job emu-{suffix}: ")]
     assert tuning[-1].startswith(
-        f"tuning job emu-{suffix}: Completed, training jobs: 5/6 completed, 0 in progress, "
-        "1 failed, 0 stopped; best validation:auc "
+        f"tuning job emu-{suffix}: Completed, 5 of 6 training jobs completed, 1 failed; "
+        "best validation:auc "
     )
     assert f"endpoint endpoint-{suffix}: InService (config endpoint-{suffix}-config)" in texts
     assert any(text.startswith(f"best training job emu-{suffix}-") for text in texts)
