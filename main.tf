@@ -13,6 +13,14 @@ locals {
   # The region data source's id is the region name (its `name` attribute is deprecated in
   # provider 6).
   region = data.aws_region.current.id
+  # Read once, here, for every component: each read is an API call (aws_caller_identity is an
+  # STS call) of every plan.
+  aws_context = {
+    partition  = local.partition
+    dns_suffix = data.aws_partition.current.dns_suffix
+    account_id = local.account_id
+    region     = local.region
+  }
 
   # The seed's tag key, "Environment" (cost-allocation filters use it). Tag keys differ only in
   # case for some services and are the same key for others (IAM), so a caller's tag named
@@ -64,10 +72,12 @@ locals {
 module "parameters" {
   source = "./modules/ml-parameter-provider"
 
+  aws_context          = local.aws_context
   name_prefix          = var.name_prefix
   tags                 = local.tags
   parameter_store_path = var.parameter_store_path
   parameters           = local.published_parameters
+  parameter_sources    = local.published_sources
 
   enable_manifest_trigger    = var.enable_manifest_trigger
   manage_bucket_notification = var.manage_bucket_notification
@@ -87,6 +97,7 @@ module "parameters" {
 module "describe_failure" {
   source = "./modules/lambda-function"
 
+  aws_context     = local.aws_context
   function_name   = "${var.name_prefix}-describe-failure"
   description     = "Turns a caught error into a readable error name, cause and alert text, escaped."
   handler         = "tuning_workflow.handlers.describe_failure"
@@ -101,6 +112,7 @@ module "describe_failure" {
 module "tuner" {
   source = "./modules/model-tuner"
 
+  aws_context                   = local.aws_context
   name_prefix                   = var.name_prefix
   tags                          = local.tags
   tuning                        = local.tuning
@@ -122,6 +134,7 @@ module "tuner" {
 module "deployer" {
   source = "./modules/model-deployer"
 
+  aws_context                   = local.aws_context
   name_prefix                   = var.name_prefix
   tags                          = local.tags
   hosting                       = local.hosting
@@ -141,6 +154,7 @@ module "deployer" {
 module "workflow" {
   source = "./modules/workflow"
 
+  aws_context                = local.aws_context
   name_prefix                = var.name_prefix
   tags                       = local.tags
   tuner_state_machine_arn    = module.tuner.state_machine_arn

@@ -73,7 +73,7 @@ output "ssm_parameter_path" {
 }
 
 output "ssm_parameter_names" {
-  description = "Full names of the published SSM parameters, by key path (for example \"model/hosting/instanceType\")."
+  description = "Full names of the published SSM parameters, by key path: \"ml-parameters\" and \"hyperparameters\" (parameter_store_layout \"document\"), or one per leaf such as \"model/hosting/instanceType\" (\"leaves\")."
   value       = module.parameters.parameter_names
 }
 

@@ -536,11 +536,20 @@ locals {
     security_group_ids = distinct(concat(local.training_security_groups, local.hosting_security_groups))
   }
 
-  # The published copy in Parameter Store: one value per leaf, the hyperparameters under
-  # hyperparameters/. Objects are walked four levels deep (deep enough for every documented
-  # field); a list, or an object at the fourth level, is stored as one JSON value. Scalars are
-  # stored as text (true, 5000, "ml.c5.2xlarge" -> ml.c5.2xlarge). Null and empty values are
-  # skipped: Parameter Store cannot hold an empty value.
+  # The published copy in Parameter Store, as parameter_store_layout says.
+  #
+  # "document": each file as one parameter, <path>/ml-parameters and <path>/hyperparameters,
+  # holding the document as compact JSON (keys sorted; numbers and booleans as the file gives
+  # them, strings included).
+  published_as_documents = {
+    for name, document in local.documents : name => jsonencode(document)
+  }
+
+  # "leaves": one value per leaf, the hyperparameters under hyperparameters/. Objects are walked
+  # four levels deep (deep enough for every documented field); a list, or an object at the
+  # fourth level, is stored as one JSON value. Scalars are stored as text (true, 5000,
+  # "ml.c5.2xlarge" -> ml.c5.2xlarge). Null and empty values are skipped: Parameter Store cannot
+  # hold an empty value.
   published_documents = try(merge(local.ml_parameters, { hyperparameters = local.hyperparameters }), {})
   published_level1    = [for key, value in local.published_documents : { path = key, value = value }]
   published_level2 = flatten([
@@ -555,7 +564,7 @@ locals {
     for node in local.published_level3 : [for key, value in node.value : { path = "${node.path}/${key}", value = value }]
     if can(keys(node.value))
   ])
-  published_parameters = {
+  published_as_leaves = {
     for leaf in concat(
       [for leaf in local.published_level1 : leaf if !can(keys(leaf.value))],
       [for leaf in local.published_level2 : leaf if !can(keys(leaf.value))],
@@ -563,5 +572,17 @@ locals {
       local.published_level4,
     ) : leaf.path => try(tostring(leaf.value), jsonencode(leaf.value))
     if leaf.value != null && leaf.value != ""
+  }
+
+  published_parameters = tomap(
+    var.parameter_store_layout == "leaves" ? local.published_as_leaves : local.published_as_documents
+  )
+  # What each parameter is published from, as a size error names it.
+  published_sources = {
+    for key in keys(local.published_parameters) : key => (
+      var.parameter_store_layout == "leaves"
+      ? "$.${replace(trimprefix(key, "hyperparameters/"), "/", ".")} of ${startswith(key, "hyperparameters/") ? var.hyperparameters_file : var.ml_parameters_file}; shorten it in the file"
+      : "the whole of ${local.document_files[key]} as JSON; shorten the file, or publish one parameter per value with parameter_store_layout = \"leaves\""
+    )
   }
 }

@@ -65,13 +65,24 @@ variable "hyperparameters_file" {
 }
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published, one parameter per leaf (the hyperparameters under the sub-path hyperparameters/); null publishes under /<name_prefix>, so that deployments coexist. Set \"/ml-project\" to keep the seed stack's path (one deployment per account and region can use it). A published copy: the workflows use the values rendered at apply, never SSM."
+  description = "Parameter Store path under which the parameters are published (see parameter_store_layout); null publishes under /<name_prefix>, so that deployments coexist. Set \"/ml-project\" to keep the seed stack's path (one deployment per account and region can use it). A published copy: the workflows use the values rendered at apply, never SSM."
   type        = string
   default     = null
 
   validation {
     condition     = var.parameter_store_path == null || (can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.parameter_store_path)) && !can(regex("^/(?i)(aws|ssm)", var.parameter_store_path)))
     error_message = "The parameter_store_path must look like /name or /name/sub (letters, digits, _ . -; no trailing slash) and must not start with /aws or /ssm, which Parameter Store reserves."
+  }
+}
+
+variable "parameter_store_layout" {
+  description = "How the parameter files are published under parameter_store_path. \"document\" (the default): one parameter per file, <path>/ml-parameters and <path>/hyperparameters, each the whole document as JSON (Standard tier up to 4 KB, Advanced up to 8 KB; a larger file fails at plan time). \"leaves\": one parameter per value, as the seed stack published them (<path>/model/hosting/instanceType; the hyperparameters under <path>/hyperparameters/). The default is \"document\" because the copy is only an output (the workflows never read it; the parameter files are read the same way in both layouts): two parameters instead of one per value (38 for the example files) spare every plan three API requests per value (benchmarks/plan_cost.py). Choose \"leaves\" when something of yours reads single values by name."
+  type        = string
+  default     = "document"
+
+  validation {
+    condition     = contains(["document", "leaves"], var.parameter_store_layout)
+    error_message = "The parameter_store_layout must be \"document\" (one JSON parameter per file) or \"leaves\" (one parameter per value, as the seed stack published them)."
   }
 }
 

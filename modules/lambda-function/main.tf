@@ -1,13 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
   role_name      = "${var.function_name}-role"
   log_group_name = "/aws/lambda/${var.function_name}"
@@ -23,70 +18,70 @@ locals {
 # Role
 # ---------------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "assume_role" {
+locals {
+  # The role's policies are written as JSON here rather than read from aws_iam_policy_document
+  # data sources: each data source is one more read in every plan.
+  #
   # Lambda documents no aws:SourceAccount / aws:SourceArn for assuming an execution role, so
   # the trust policy names the service only: a condition here would stop the function running.
-  statement {
-    sid     = "LambdaAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "LambdaAssumesRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
 }
 
 resource "aws_iam_role" "this" {
   name               = local.role_name
   description        = "Runs the ${var.function_name} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  assume_role_policy = local.assume_role_policy
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
-  statement {
-    sid       = "WriteOwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.lambda_settings.tracing ? [1] : []
-
-    content {
+locals {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid      = "WriteOwnLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.log_group_arn}:*"]
+      }],
       # X-Ray's trace APIs have no resource-level permissions: "*" is the only resource.
-      sid       = "WriteXRayTraces"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.policy_statements
-
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = statement.value.conditions
-
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
+      var.lambda_settings.tracing ? [{
+        Sid      = "WriteXRayTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      }] : [],
+      [
+        for statement in var.policy_statements : merge(
+          { Sid = statement.sid, Effect = "Allow", Action = statement.actions, Resource = statement.resources },
+          length(statement.conditions) == 0 ? {} : {
+            # One block per operator, one key per condition key (values of a repeated key merge).
+            Condition = {
+              for test in distinct([for condition in statement.conditions : condition.test]) : test => {
+                for key, values in {
+                  for condition in statement.conditions : condition.variable => condition.values... if condition.test == test
+                } : key => flatten(values)
+              }
+            }
+          },
+        )
+      ],
+    )
+  })
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "${var.function_name}-permissions"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = local.policy
 }
 
 # ---------------------------------------------------------------------------------------------

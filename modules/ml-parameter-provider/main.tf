@@ -1,15 +1,10 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
-  # One parameter per leaf of the parameter files (the root module reads them).
+  # One parameter per document or per leaf of the parameter files, as the root module chose.
   parameters = var.parameters
 
   # Parameter Store limits values in bytes, Terraform counts characters: the UTF-8 size is read
@@ -42,7 +37,7 @@ resource "aws_ssm_parameter" "this" {
   lifecycle {
     precondition {
       condition     = local.parameter_bytes[each.key] <= local.advanced_tier_max_bytes
-      error_message = "The value of ${local.parameter_store_path}/${each.key} is ${local.parameter_bytes[each.key]} bytes; Parameter Store holds at most ${local.advanced_tier_max_bytes} bytes (Advanced tier). Shorten it in the parameter file."
+      error_message = "The value of ${local.parameter_store_path}/${each.key} (${lookup(var.parameter_sources, each.key, "from the parameter files; shorten it")}) is ${local.parameter_bytes[each.key]} bytes; Parameter Store holds at most ${local.advanced_tier_max_bytes} bytes (Advanced tier)."
     }
 
     precondition {
@@ -65,7 +60,7 @@ locals {
   # invoke config and the outputs. The URL is SQS's documented form
   # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html).
   failure_queue_arn = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.failure_queue_name}"
-  failure_queue_url = "https://sqs.${local.region}.${data.aws_partition.current.dns_suffix}/${local.account_id}/${local.failure_queue_name}"
+  failure_queue_url = "https://sqs.${local.region}.${var.aws_context.dns_suffix}/${local.account_id}/${local.failure_queue_name}"
 
   # Lambda sends the record with the function's role
   # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html); with a
@@ -119,6 +114,7 @@ module "manifest_trigger" {
   source = "../lambda-function"
   count  = var.enable_manifest_trigger ? 1 : 0
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-start-from-manifest"
   description     = "Starts the ${var.name_prefix} workflow when a manifest is uploaded to s3://${coalesce(var.manifest_bucket_name, "-")}/${var.manifest_prefix}."
   handler         = "tuning_workflow.handlers.start_from_manifest"

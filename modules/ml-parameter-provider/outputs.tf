@@ -4,7 +4,7 @@ output "parameter_store_path" {
 }
 
 output "parameter_names" {
-  description = "Full names of the published SSM parameters, by key path (for example \"model/hosting/instanceType\" => \"/<name_prefix>/model/hosting/instanceType\")."
+  description = "Full names of the published SSM parameters, by key path (for example \"hyperparameters\" => \"/<name_prefix>/hyperparameters\", or with one parameter per leaf \"model/hosting/instanceType\" => \"/<name_prefix>/model/hosting/instanceType\")."
   value       = { for key, parameter in aws_ssm_parameter.this : key => parameter.name }
 }
 

@@ -18,7 +18,7 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------
 
 variable "parameter_store_path" {
-  description = "Parameter Store path under which the parameters are published, one per leaf (for example /<name_prefix>/model/hosting/instanceType), the hyperparameters under the sub-path hyperparameters/; null means /<name_prefix>. A published copy: the workflows never read it."
+  description = "Parameter Store path under which the parameters are published, each under <path>/<key path>; null means /<name_prefix>. A published copy: the workflows never read it."
   type        = string
   default     = null
 
@@ -29,13 +29,19 @@ variable "parameter_store_path" {
 }
 
 variable "parameters" {
-  description = "The values to publish, by key path (\"model/hosting/instanceType\" => \"ml.c5.2xlarge\"): one per leaf of the parameter files, the hyperparameters under hyperparameters/, as the root module reads them."
+  description = "The values to publish, by key path, as the root module's parameter_store_layout chooses: one per file (\"ml-parameters\" and \"hyperparameters\" => the document as JSON), or one per leaf (\"model/hosting/instanceType\" => \"ml.c5.2xlarge\", the hyperparameters under hyperparameters/). Each is Standard tier up to 4096 bytes, Advanced up to 8192; a larger value fails the plan."
   type        = map(string)
 
   validation {
     condition     = alltrue([for key, value in var.parameters : value != ""])
     error_message = "The parameters must not hold empty values: Parameter Store cannot store one."
   }
+}
+
+variable "parameter_sources" {
+  description = "Where each value comes from, by key path, as the error for a value over 8192 bytes names it (the file, and what to do)."
+  type        = map(string)
+  default     = {}
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -137,5 +143,19 @@ variable "lambda_settings" {
     package_path = string
     runtime      = string
     tracing      = bool
+  })
+}
+
+# ---------------------------------------------------------------------------------------------
+# Account
+# ---------------------------------------------------------------------------------------------
+
+variable "aws_context" {
+  description = "The partition (and its DNS suffix), account ID and region the ARNs and endpoints are built from, read once by the root module (aws_partition, aws_caller_identity and aws_region) and handed to every component, so a plan does not read them again per component."
+  type = object({
+    partition  = string
+    dns_suffix = string
+    account_id = string
+    region     = string
   })
 }

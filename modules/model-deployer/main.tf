@@ -1,13 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
   state_machine_name = "${var.name_prefix}-deployer"
   sagemaker_arn_stem = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
@@ -89,6 +84,7 @@ locals {
 module "plan_deployment" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-plan-deployment"
   description     = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
   handler         = "tuning_workflow.handlers.plan_deployment"
@@ -128,6 +124,7 @@ module "plan_deployment" {
 module "start_endpoint_deployment" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-start-endpoint-deployment"
   description     = "Creates the endpoint, or updates it in place with the configured deployment policy."
   handler         = "tuning_workflow.handlers.start_endpoint_deployment"
@@ -173,6 +170,7 @@ module "start_endpoint_deployment" {
 module "check_endpoint" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-check-endpoint"
   description     = "Reads the endpoint's status while the deployer waits for it."
   handler         = "tuning_workflow.handlers.check_endpoint"
@@ -192,6 +190,7 @@ module "check_endpoint" {
 module "apply_retention" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-apply-retention"
   description     = "Deletes this deployment's endpoint configs and models beyond the newest keepModels."
   handler         = "tuning_workflow.handlers.apply_retention"
@@ -240,6 +239,7 @@ module "apply_retention" {
 module "register_model" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-register-model"
   description     = "Registers a run's best model as a version of the model package group."
   handler         = "tuning_workflow.handlers.register_model"
@@ -285,6 +285,7 @@ module "approval_callback" {
   source = "../lambda-function"
   count  = local.manual_approval ? 1 : 0
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-approval-callback"
   description     = "Resumes the run that waits for a model package version's approval decision."
   handler         = "tuning_workflow.handlers.approval_callback"
@@ -369,6 +370,7 @@ resource "aws_lambda_permission" "approval" {
 module "state_machine" {
   source = "../state-machine"
 
+  aws_context      = var.aws_context
   name             = local.state_machine_name
   role_description = "Runs the ${local.state_machine_name} state machine: endpoint config, endpoint, auto scaling."
   logging          = var.logging

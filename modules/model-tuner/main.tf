@@ -1,13 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
   state_machine_name  = "${var.name_prefix}-tuner"
   sagemaker_arn_stem  = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
@@ -43,6 +38,7 @@ locals {
 module "prepare_tuning_run" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-prepare-tuning-run"
   description     = "Validates a tuning run's inputs, names the run and builds the tuning job request."
   handler         = "tuning_workflow.handlers.prepare_tuning_run"
@@ -62,6 +58,7 @@ module "prepare_tuning_run" {
 module "find_best_training_job" {
   source = "../lambda-function"
 
+  aws_context     = var.aws_context
   function_name   = "${var.name_prefix}-find-best-training-job"
   description     = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
   handler         = "tuning_workflow.handlers.find_best_training_job"
@@ -100,6 +97,7 @@ module "find_best_training_job" {
 module "state_machine" {
   source = "../state-machine"
 
+  aws_context      = var.aws_context
   name             = local.state_machine_name
   role_description = "Runs the ${local.state_machine_name} state machine: tuning job, best model, quality gate."
   logging          = var.logging

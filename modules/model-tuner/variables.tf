@@ -139,3 +139,17 @@ variable "sagemaker_retry_schedule" {
     error_message = "sagemaker_retry_schedule: attempts must be >= 0, each delay list must have at least attempts entries, and throttle delays must be whole numbers >= 2."
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Account
+# ---------------------------------------------------------------------------------------------
+
+variable "aws_context" {
+  description = "The partition (and its DNS suffix), account ID and region the ARNs and endpoints are built from, read once by the root module (aws_partition, aws_caller_identity and aws_region) and handed to every component, so a plan does not read them again per component."
+  type = object({
+    partition  = string
+    dns_suffix = string
+    account_id = string
+    region     = string
+  })
+}

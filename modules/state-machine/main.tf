@@ -1,13 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
   role_name      = "${var.name}-role"
   log_group_name = "/aws/vendedlogs/states/${var.name}"
@@ -22,97 +17,88 @@ locals {
 # Role
 # ---------------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "assume_role" {
-  statement {
-    sid     = "StepFunctionsAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    # Confused-deputy protection: only this account's state machine of this name.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
-    }
-  }
+locals {
+  # The role's policies are written as JSON here rather than read from aws_iam_policy_document
+  # data sources: each data source is one more read in every plan.
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "StepFunctionsAssumesRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "states.amazonaws.com" }
+      # Confused-deputy protection: only this account's state machine of this name.
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.account_id }
+        ArnLike      = { "aws:SourceArn" = local.state_machine_arn }
+      }
+    }]
+  })
 }
 
 resource "aws_iam_role" "this" {
   name               = local.role_name
   description        = var.role_description != "" ? var.role_description : "Runs the ${var.name} state machine."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  assume_role_policy = local.assume_role_policy
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
-  statement {
-    # CloudWatch Logs' log delivery APIs have no resource-level permissions: Step Functions
-    # requires these actions on "*" to deliver execution logs to the log group.
-    sid = "DeliverExecutionLogs"
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.xray_tracing ? [1] : []
-
-    content {
+locals {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        # CloudWatch Logs' log delivery APIs have no resource-level permissions: Step Functions
+        # requires these actions on "*" to deliver execution logs to the log group.
+        Sid    = "DeliverExecutionLogs"
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogDelivery",
+          "logs:DeleteLogDelivery",
+          "logs:DescribeLogGroups",
+          "logs:DescribeResourcePolicies",
+          "logs:GetLogDelivery",
+          "logs:ListLogDeliveries",
+          "logs:PutResourcePolicy",
+          "logs:UpdateLogDelivery",
+        ]
+        Resource = ["*"]
+      }],
       # X-Ray's trace and sampling APIs have no resource-level permissions.
-      sid = "WriteXRayTraces"
-      actions = [
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-      ]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.policy_statements
-
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = statement.value.conditions
-
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
+      var.xray_tracing ? [{
+        Sid    = "WriteXRayTraces"
+        Effect = "Allow"
+        Action = [
+          "xray:GetSamplingRules",
+          "xray:GetSamplingTargets",
+          "xray:PutTelemetryRecords",
+          "xray:PutTraceSegments",
+        ]
+        Resource = ["*"]
+      }] : [],
+      [
+        for statement in var.policy_statements : merge(
+          { Sid = statement.sid, Effect = "Allow", Action = statement.actions, Resource = statement.resources },
+          length(statement.conditions) == 0 ? {} : {
+            # One block per operator, one key per condition key (values of a repeated key merge).
+            Condition = {
+              for test in distinct([for condition in statement.conditions : condition.test]) : test => {
+                for key, values in {
+                  for condition in statement.conditions : condition.variable => condition.values... if condition.test == test
+                } : key => flatten(values)
+              }
+            }
+          },
+        )
+      ],
+    )
+  })
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "${var.name}-permissions"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = local.policy
 }
 
 # ---------------------------------------------------------------------------------------------

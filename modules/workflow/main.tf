@@ -1,13 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  # The region data source's id is the region name (its `name` attribute is deprecated in
-  # provider 6).
-  region = data.aws_region.current.id
+  # The root module reads the partition, account and region once and hands them on.
+  partition  = var.aws_context.partition
+  account_id = var.aws_context.account_id
+  region     = var.aws_context.region
 
   state_machine_name = "${var.name_prefix}-workflow"
 
@@ -22,6 +17,7 @@ locals {
 module "state_machine" {
   source = "../state-machine"
 
+  aws_context      = var.aws_context
   name             = local.state_machine_name
   role_description = "Runs the ${local.state_machine_name} state machine: the tuner, then the deployer."
   logging          = var.logging

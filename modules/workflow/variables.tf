@@ -97,3 +97,17 @@ variable "lambda_log_groups" {
   description = "Where the alert text tells operators to find the Lambda functions' logs (a log group name or pattern)."
   type        = string
 }
+
+# ---------------------------------------------------------------------------------------------
+# Account
+# ---------------------------------------------------------------------------------------------
+
+variable "aws_context" {
+  description = "The partition (and its DNS suffix), account ID and region the ARNs and endpoints are built from, read once by the root module (aws_partition, aws_caller_identity and aws_region) and handed to every component, so a plan does not read them again per component."
+  type = object({
+    partition  = string
+    dns_suffix = string
+    account_id = string
+    region     = string
+  })
+}

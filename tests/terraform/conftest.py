@@ -256,12 +256,13 @@ def all_options_plan(
     moto_endpoint: str,
 ) -> dict[str, Any]:
     """Every optional feature on: the full scenario (KMS keys, manifest trigger with its bucket
-    notification, extra buckets, tags; the seed's VPC settings) plus X-Ray tracing and
-    execution logging with data."""
+    notification, extra buckets, tags; the seed's VPC settings) plus X-Ray tracing, execution
+    logging with data, and the parameters published one per leaf, as the seed stack did."""
     inputs = {
         **full_scenario["inputs"],
         "name_prefix": "tfplan-all",
         "parameter_store_path": "/tfplan-all",
+        "parameter_store_layout": "leaves",
         "enable_xray_tracing": True,
         "log_level": "ALL",
         "log_include_execution_data": True,

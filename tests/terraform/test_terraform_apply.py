@@ -117,10 +117,9 @@ def test_outputs_give_a_caller_everything_it_needs(
         assert aws("iam").get_role(RoleName=arn.split("/")[-1])["Role"]["Arn"] == arn
     aws("iam").get_role(RoleName=outputs["sagemaker_execution_role_arn"].split("/")[-1])
     aws("sns").get_topic_attributes(TopicArn=outputs["sns_topic_arn"])
-    instance_type = aws("ssm").get_parameter(
-        Name=outputs["ssm_parameter_names"]["model/hosting/instanceType"]
-    )
-    assert instance_type["Parameter"]["Value"] == "ml.c5.2xlarge"
+    published = aws("ssm").get_parameter(Name=outputs["ssm_parameter_names"]["ml-parameters"])
+    ml_parameters = json.loads(published["Parameter"]["Value"])
+    assert ml_parameters["model"]["hosting"]["instanceType"] == "ml.c5.2xlarge"
     assert outputs["ssm_parameter_path"] == f"/{PREFIX}"
     assert outputs["endpoint_name"] == "survival-endpoint"
     for name in outputs["log_group_names"].values():

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from python_terraform import IsFlagged
 
 from tests.support.terraform import (
     ACCOUNT_ID,
@@ -137,8 +138,8 @@ def test_the_parameter_store_path_defaults_to_the_name_prefix(default_plan: dict
     names = [p["name"] for p in planned_resources(default_plan, "aws_ssm_parameter")]
     outputs = default_plan["planned_values"]["outputs"]["module"]["value"]
 
-    assert len(names) > 30
-    assert all(name.startswith("/sagemaker-tuner/") for name in names), names
+    # One parameter per file by default (parameter_store_layout "document").
+    assert sorted(names) == ["/sagemaker-tuner/hyperparameters", "/sagemaker-tuner/ml-parameters"]
     assert outputs["ssm_parameter_path"] == "/sagemaker-tuner"
 
 
@@ -642,48 +643,117 @@ def test_publishers_may_use_the_customer_managed_topic_key(full_plan: dict[str, 
 # ---------------------------------------------------------------------------------------------
 
 
-def test_ssm_parameters_are_the_leaves_of_the_parameter_files(
+def test_by_default_each_parameter_file_is_published_whole_as_one_json_parameter(
     full_plan: dict[str, Any], seed_documents: dict[str, Any]
 ) -> None:
+    planned = {p["name"]: p for p in planned_resources(full_plan, "aws_ssm_parameter")}
+    outputs = full_plan["planned_values"]["outputs"]["module"]["value"]
+
+    assert sorted(planned) == ["/tfplan-full/hyperparameters", "/tfplan-full/ml-parameters"]
+    assert (
+        json.loads(planned["/tfplan-full/ml-parameters"]["value"])
+        == (seed_documents["ml_parameters"])
+    )
+    assert (
+        json.loads(planned["/tfplan-full/hyperparameters"]["value"])
+        == (seed_documents["hyperparameters"])
+    )
+    # The seed's traps survive: a "True"-style string stays a string, lists stay lists.
+    hyperparameters = json.loads(planned["/tfplan-full/hyperparameters"]["value"])
+    assert hyperparameters["staticHyperParameters"]["balance_classes"] == "True"
+    assert {p["type"] for p in planned.values()} == {"String"}
+    assert {p["tier"] for p in planned.values()} == {"Standard"}
+    assert outputs["ssm_parameter_names"] == {
+        "ml-parameters": "/tfplan-full/ml-parameters",
+        "hyperparameters": "/tfplan-full/hyperparameters",
+    }
+
+
+def test_the_leaves_layout_publishes_every_leaf_of_the_parameter_files_as_the_seed_did(
+    all_options_plan: dict[str, Any], seed_documents: dict[str, Any]
+) -> None:
+    # parameter_store_layout = "leaves", under /tfplan-all.
     expected = ssm_expected_values(
         seed_documents["ml_parameters"], seed_documents["hyperparameters"]
     )
 
-    planned = {p["name"]: p for p in planned_resources(full_plan, "aws_ssm_parameter")}
+    planned = {p["name"]: p for p in planned_resources(all_options_plan, "aws_ssm_parameter")}
+    outputs = all_options_plan["planned_values"]["outputs"]["module"]["value"]
 
     assert {name: p["value"] for name, p in planned.items()} == {
-        f"/tfplan-full/{key}": value for key, value in expected.items()
+        f"/tfplan-all/{key}": value for key, value in expected.items()
     }
+    assert outputs["ssm_parameter_names"] == {key: f"/tfplan-all/{key}" for key in expected}
     assert {p["type"] for p in planned.values()} == {"String"}
     assert {p["tier"] for p in planned.values()} == {"Standard"}
     # The seed's traps: a string "False"-style boolean stays text, lists stay whole JSON.
-    assert planned["/tfplan-full/model/hosting/subnets"]["value"] == json.dumps(
+    assert planned["/tfplan-all/model/hosting/subnets"]["value"] == json.dumps(
         seed_documents["ml_parameters"]["model"]["hosting"]["subnets"], separators=(",", ":")
     )
     assert (
-        planned["/tfplan-full/hyperparameters/staticHyperParameters/balance_classes"]["value"]
+        planned["/tfplan-all/hyperparameters/staticHyperParameters/balance_classes"]["value"]
         == "True"
     )
 
 
-def test_a_value_over_4096_bytes_goes_to_the_advanced_tier(
+def test_a_document_over_4096_bytes_goes_to_the_advanced_tier(
     variant_plan: dict[str, Any], variant_documents: dict[str, Any]
 ) -> None:
-    # The variant publishes under a path of its own (/teams/churn), not /<name_prefix>.
-    expected = ssm_expected_values(
-        variant_documents["ml_parameters"], variant_documents["hyperparameters"]
-    )
-
+    # The variant publishes under a path of its own (/teams/churn), not /<name_prefix>; its
+    # hyperparameters hold a value of 2,100 characters that are 4,200 bytes.
     planned = {p["name"]: p for p in planned_resources(variant_plan, "aws_ssm_parameter")}
 
-    assert {name: p["value"] for name, p in planned.items()} == {
-        f"/teams/churn/{key}": value for key, value in expected.items()
+    assert {name: json.loads(p["value"]) for name, p in planned.items()} == {
+        "/teams/churn/ml-parameters": variant_documents["ml_parameters"],
+        "/teams/churn/hyperparameters": variant_documents["hyperparameters"],
     }
-    tiers = {name: p["tier"] for name, p in planned.items()}
-    assert (
-        tiers.pop("/teams/churn/hyperparameters/staticHyperParameters/feature_notes") == "Advanced"
+    assert {name: p["tier"] for name, p in planned.items()} == {
+        "/teams/churn/ml-parameters": "Standard",
+        "/teams/churn/hyperparameters": "Advanced",
+    }
+
+
+@pytest.mark.parametrize("layout", ["document", "leaves"])
+def test_a_value_over_8192_bytes_fails_the_plan_naming_its_file(
+    layout: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_dir: Callable[..., TerraformDir],
+    moto_endpoint: str,
+    seed_documents: dict[str, Any],
+    lambda_package: Path,
+) -> None:
+    directory = tmp_path_factory.mktemp(f"oversized-{layout}")
+    hyperparameters = json.loads(json.dumps(seed_documents["hyperparameters"]))
+    # 2,100 characters (SageMaker allows 2,500 in a value) but 8,400 bytes.
+    hyperparameters["staticHyperParameters"]["feature_notes"] = "\U0001f600" * 2100
+    hyperparameters_file = directory / "hyperparameters.json"
+    hyperparameters_file.write_text(json.dumps(hyperparameters, ensure_ascii=False))
+    (directory / "ml-parameters.json").write_text(json.dumps(seed_documents["ml_parameters"]))
+    inputs = {
+        "name_prefix": f"tfplan-oversized-{layout}",
+        "s3_bucket": "sagemaker-tuner-demo",
+        "ml_parameters_file": str(directory / "ml-parameters.json"),
+        "hyperparameters_file": str(hyperparameters_file),
+        "parameter_store_layout": layout,
+        "lambda_runtime": TEST_RUNTIME,
+        "lambda_package_path": str(lambda_package),
+    }
+    terraform = terraform_dir(write_root(directory / "root", REPO_ROOT, inputs))
+    terraform.init()
+
+    result = terraform.run(
+        "plan", None, var={"endpoint_url": moto_endpoint}, input=False, no_color=IsFlagged
     )
-    assert set(tiers.values()) == {"Standard"}
+
+    assert result.returncode == 1, result.output
+    output = " ".join(result.output.split())
+    assert str(hyperparameters_file) in output
+    assert "Parameter Store holds at most 8192 bytes (Advanced tier)" in output
+    if layout == "document":
+        assert f"/tfplan-oversized-{layout}/hyperparameters (the whole of" in output
+        assert 'parameter_store_layout = "leaves"' in output
+    else:
+        assert "$.staticHyperParameters.feature_notes of" in output
 
 
 # ---------------------------------------------------------------------------------------------

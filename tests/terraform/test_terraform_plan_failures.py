@@ -293,9 +293,12 @@ CASES = [
     Case(
         "a value too big for Parameter Store",
         hyperparameters=changed(HP, lambda d: d["staticHyperParameters"].update(notes="x" * 8193)),
+        # The default layout publishes each file as one value: the whole file is too big.
         expected=(
-            "The value of /tfplan-bad/hyperparameters/staticHyperParameters/notes is 8193 bytes; "
-            "Parameter Store holds at most 8192 bytes (Advanced tier).",
+            "The value of /tfplan-bad/hyperparameters (",
+            "hyperparameters.json as JSON; shorten the file, or publish one parameter per value "
+            'with parameter_store_layout = "leaves")',
+            "bytes; Parameter Store holds at most 8192 bytes (Advanced tier).",
         ),
     ),
     Case(

@@ -113,8 +113,9 @@ def test_apply_with_a_var_file_then_destroy(
         stateMachineArn=outputs["state_machine_arn"]
     )
     assert machine["status"] == "ACTIVE"
-    ssm = aws("ssm").get_parameter(Name="/ml-project/endpointName")["Parameter"]
-    assert ssm["Value"] == "survival-endpoint"
+    # Published under the seed's path, one JSON parameter per file (the default layout).
+    ssm = aws("ssm").get_parameter(Name="/ml-project/ml-parameters")["Parameter"]
+    assert json.loads(ssm["Value"])["endpointName"] == "survival-endpoint"
     # The SageMaker role may use the user's bucket, and no other.
     role = "sagemaker-tuner-sagemaker-execution"
     document = aws("iam").get_role_policy(RoleName=role, PolicyName=f"{role}-permissions")

@@ -86,14 +86,16 @@ def test_two_deployments_that_differ_only_in_name_prefix_apply_side_by_side(
     ssm = first.clients("ssm")
     for stack in (first, second):
         assert stack.outputs["ssm_parameter_path"] == f"/{stack.name}"
-        names = list(stack.outputs["ssm_parameter_names"].values())
-        assert len(names) > 30 and all(n.startswith(f"/{stack.name}/") for n in names)
+        names = stack.outputs["ssm_parameter_names"]
+        assert names == {
+            "ml-parameters": f"/{stack.name}/ml-parameters",
+            "hyperparameters": f"/{stack.name}/hyperparameters",
+        }
         for key in ("state_machine_arn", "tuner_state_machine_arn", "deployer_state_machine_arn"):
             assert stack.outputs[key].rsplit(":", 1)[-1].startswith(f"{stack.name}-")
         assert stack.outputs["sns_topic_arn"].rsplit(":", 1)[-1].startswith(f"{stack.name}-")
-        assert ssm.get_parameter(Name=f"/{stack.name}/endpointName")["Parameter"]["Value"] == (
-            endpoint_name(stack)
-        )
+        published = ssm.get_parameter(Name=f"/{stack.name}/ml-parameters")["Parameter"]["Value"]
+        assert json.loads(published)["endpointName"] == endpoint_name(stack)
     assert first.outputs["sns_topic_arn"] != second.outputs["sns_topic_arn"]
 
 

@@ -65,6 +65,12 @@ def trigger(
                 "tracing": False,
             },
             "logging": {"level": "ERROR", "include_execution_data": False, "retention_days": 1},
+            "aws_context": {
+                "partition": "aws",
+                "dns_suffix": "amazonaws.com",
+                "account_id": ACCOUNT_ID,
+                "region": REGION,
+            },
         },
     )
     # A module source given as an absolute path is a package of its own: name the repository
