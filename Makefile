@@ -27,11 +27,11 @@ setup: $(VENV)/.installed $(TOOLCHAIN)/terraform.rc ## virtual environment (demo
 demo-setup: $(VENV)/.demo-installed $(TOOLCHAIN)/terraform.rc ## what `make demo` needs, nothing more
 
 # --no-compile: Python compiles what the demo imports on first use, not all of botocore and awscli.
+# The project itself with its emulator extra, resolved together with the pins it must agree with.
 $(VENV)/.demo-installed: requirements-demo.txt requirements-lambda.txt pyproject.toml
 	@echo "==> Installing the demo's Python packages into $(VENV) (once; about 30 s)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --no-compile -r requirements-demo.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q --no-compile -r requirements-demo.txt -e '.[emulator]'
 	@touch $@
 
 $(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.txt
@@ -79,10 +79,13 @@ test-lane-terraform:
 test-fast: setup ## the unit tests only (no Terraform, no emulator)
 	$(PYTEST) tests/unit tests/tools
 
-lint: setup ## ruff and terraform fmt
+# The same checks as .pre-commit-config.yaml.
+lint: setup ## ruff, terraform fmt, the README's inputs tables and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	terraform fmt -check -recursive
+	$(PY) tools/tfdocs.py --check
+	$(VENV)/bin/mypy
 
 fmt: setup ## format Python and Terraform
 	$(VENV)/bin/ruff format .

@@ -14,13 +14,12 @@ import secrets
 import sys
 import traceback
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smtune import documents, graph, lifecycle, params
+from smtune import __version__, documents, graph, lifecycle, params
 from smtune.aws import (
     Aws,
     AwsOptions,
@@ -520,11 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    try:
-        version = metadata.version("sagemaker-tuner-deployer")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    parser.add_argument("--version", action="version", version=f"smtune {version}")
+    parser.add_argument("--version", action="version", version=f"smtune {__version__}")
     _add_aws_options(parser, in_subcommand=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

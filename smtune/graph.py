@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +54,24 @@ class Flow:
 # Reading state machine definitions
 
 
+def template_dirs() -> list[Path]:
+    """Where the statemachine/*.asl.json templates are: inside the installed package (a wheel
+    ships them as smtune/statemachine), else beside the package in a checkout of the repository."""
+    packaged = resources.files("smtune").joinpath("statemachine")
+    return [Path(str(packaged)), Path(__file__).resolve().parent.parent / "statemachine"]
+
+
 def state_machine_template(name: str, root: Path | None = None) -> Path:
-    """The repository's statemachine/<name>.asl.json."""
-    base = root or Path(__file__).resolve().parent.parent / "statemachine"
-    path = base / f"{name}.asl.json"
-    if not path.is_file():
-        raise CliError(
-            f"--template {name}: {path} not found (templates ship with the repository; "
-            "use --definition FILE or --state-machine-arn ARN instead)"
-        )
-    return path
+    """statemachine/<name>.asl.json, from `root` or from the package or the repository."""
+    bases = [root] if root else template_dirs()
+    for base in bases:
+        path = base / f"{name}.asl.json"
+        if path.is_file():
+            return path
+    raise CliError(
+        f"--template {name}: {bases[-1] / f'{name}.asl.json'} not found (the templates ship with "
+        "the repository and the package; use --definition FILE or --state-machine-arn ARN instead)"
+    )
 
 
 def fill_template(text: str) -> str:
@@ -538,13 +547,13 @@ def layout(
     _reduce_crossings(layers, segments)
     # Loops run back up on the right of the main path, never across it.
     looping = {box_id for index in back for box_id in chains[index][1:-1]}
-    for layer in layers:
-        spine_at = next((i for i, box_id in enumerate(layer) if box_id in straight), None)
+    for row in layers:
+        spine_at = next((i for i, box_id in enumerate(row) if box_id in straight), None)
         if spine_at is not None:
-            moved = [box_id for box_id in layer[:spine_at] if box_id in looping]
-            kept = [box_id for box_id in layer if box_id not in moved]
-            at = kept.index(layer[spine_at]) + 1
-            layer[:] = kept[:at] + moved + kept[at:]
+            moved = [box_id for box_id in row[:spine_at] if box_id in looping]
+            kept = [box_id for box_id in row if box_id not in moved]
+            at = kept.index(row[spine_at]) + 1
+            row[:] = kept[:at] + moved + kept[at:]
     branching = {edge.source for edge in flow.edges if edge.label}
     _place(layers, boxes, segments, branching, straight, room or {})
 
@@ -580,10 +589,10 @@ def _spine(flow: Flow, back: set[int]) -> set[int]:
     found: set[int] = set()
     node_id = "Start"
     while node_id in outgoing and walk(node_id)[1] is not None:
-        index = walk(node_id)[1]
-        assert index is not None
-        found.add(index)
-        node_id = flow.edges[index].target
+        chosen = walk(node_id)[1]
+        assert chosen is not None
+        found.add(chosen)
+        node_id = flow.edges[chosen].target
     return found
 
 

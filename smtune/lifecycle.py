@@ -21,6 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -488,12 +489,11 @@ def run_teardown(sagemaker: Any, autoscaling: Any, plan: TeardownPlan) -> list[A
             action = _attempt(
                 "scalableTarget",
                 resource_id,
-                lambda resource_id=resource_id, dimension=dimension: (
-                    autoscaling.deregister_scalable_target(
-                        ServiceNamespace=SAGEMAKER_NAMESPACE,
-                        ResourceId=resource_id,
-                        ScalableDimension=dimension,
-                    )
+                partial(
+                    autoscaling.deregister_scalable_target,
+                    ServiceNamespace=SAGEMAKER_NAMESPACE,
+                    ResourceId=resource_id,
+                    ScalableDimension=dimension,
                 ),
                 dimension,
             )
@@ -510,7 +510,7 @@ def run_teardown(sagemaker: Any, autoscaling: Any, plan: TeardownPlan) -> list[A
             action = _attempt(
                 "endpoint",
                 endpoint.name,
-                lambda name=endpoint.name: sagemaker.delete_endpoint(EndpointName=name),
+                partial(sagemaker.delete_endpoint, EndpointName=endpoint.name),
             )
         actions.append(action)
         if action.outcome == "failed" and endpoint.config:
@@ -528,7 +528,7 @@ def run_teardown(sagemaker: Any, autoscaling: Any, plan: TeardownPlan) -> list[A
             _attempt(
                 "endpointConfig",
                 name,
-                lambda name=name: sagemaker.delete_endpoint_config(EndpointConfigName=name),
+                partial(sagemaker.delete_endpoint_config, EndpointConfigName=name),
             )
         )
     for name in plan.models:
@@ -536,9 +536,7 @@ def run_teardown(sagemaker: Any, autoscaling: Any, plan: TeardownPlan) -> list[A
             reason = f"endpoint {kept_models[name]}, which was not deleted, serves it"
             actions.append(Action("model", name, "skipped", reason))
             continue
-        actions.append(
-            _attempt("model", name, lambda name=name: sagemaker.delete_model(ModelName=name))
-        )
+        actions.append(_attempt("model", name, partial(sagemaker.delete_model, ModelName=name)))
     return actions
 
 

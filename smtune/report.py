@@ -37,7 +37,7 @@ def best_job_name(run: TuningRun) -> str | None:
     if not scored:
         return named
     minimize = (run.progress.direction or "Maximize").lower() == "minimize"
-    chosen = min(scored, key=lambda j: j.objective) if minimize else max(scored, key=_value)
+    chosen = min(scored, key=_value) if minimize else max(scored, key=_value)
     return chosen.name
 
 
@@ -181,6 +181,8 @@ class _Axis:
 
     def __init__(self, low: float, high: float, start: float, end: float, log: bool = False):
         self.log = log and low > 0 and high > 0
+        self.low: float
+        self.high: float
         if self.log:
             low, high = math.log10(low), math.log10(high)
             self.ticks = [10**t for t in range(math.floor(low), math.ceil(high) + 1)]
@@ -407,10 +409,10 @@ def scatter_chart(run: TuningRun, parameter: dict[str, Any], best: str | None) -
     )
     for job in sorted(tried, key=lambda job: job.name == best):
         raw = job.hyperparameters[name]
-        fraction = axis.fraction(raw)
-        if fraction is None:
+        position = axis.fraction(raw)
+        if position is None:
             continue
-        x = x_of(fraction)
+        x = x_of(position)
         if job.objective is None:
             tip = f"{job.name}: {name} = {raw}, {job.status}, no objective value"
             color = FAILED if without_value(job) else MUTED

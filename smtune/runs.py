@@ -117,7 +117,7 @@ def run_from_description(described: dict[str, Any]) -> Run:
     execution_input = _json_object(described.get("input"))
     output = _json_object(described.get("output"))
     if "tuning" in output or "deployment" in output:  # the parent workflow
-        tuning = output.get("tuning") if isinstance(output.get("tuning"), dict) else {}
+        tuning = output["tuning"] if isinstance(output.get("tuning"), dict) else {}
         deployment = output.get("deployment")
         deployment = deployment if isinstance(deployment, dict) else {}
         tuning_job = tuning.get("tuningJobName")
