@@ -67,14 +67,19 @@ test: setup $(CHECKOV) ## run the whole test suite
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-python test-lane-terraform
 	@$(PY) tools/test_summary.py $(RESULTS)
 
+# The IAM mutation runs (one workflow run per policy statement) balance the other lane.
+IAM_MUTATIONS := tests/workflow/test_iam_mutations.py
+
 test-lane-python:
 	@set -e; for suite in $(SUITES_PYTHON); do \
-	  echo "== $$suite"; $(PYTEST) --junitxml=$(RESULTS)/$$(basename $$suite).xml $$suite; done
+	  echo "== $$suite"; $(PYTEST) --ignore=$(IAM_MUTATIONS) --junitxml=$(RESULTS)/$$(basename $$suite).xml $$suite; done
 
-# The fault-injection runs (tests/faults) follow the Terraform suite in its lane.
+# The fault-injection runs (tests/faults) and the IAM mutation runs follow the Terraform suite
+# in its lane.
 test-lane-terraform:
 	@set -e; echo "== tests/terraform"; $(PYTEST) --junitxml=$(RESULTS)/terraform.xml tests/terraform; \
-	  echo "== tests/faults"; $(PYTEST) --junitxml=$(RESULTS)/faults.xml tests/faults
+	  echo "== tests/faults"; $(PYTEST) --junitxml=$(RESULTS)/faults.xml tests/faults; \
+	  echo "== $(IAM_MUTATIONS)"; $(PYTEST) --junitxml=$(RESULTS)/iam-mutations.xml $(IAM_MUTATIONS)
 
 test-fast: setup ## the unit tests only (no Terraform, no emulator)
 	$(PYTEST) tests/unit tests/tools
