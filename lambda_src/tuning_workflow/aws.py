@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Callable, TypeVar
 
@@ -126,3 +126,21 @@ def translate_transient_errors(function: F) -> F:
             return function(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def pages(
+    call: Callable[..., Mapping[str, Any]],
+    request: Mapping[str, Any],
+    key: str,
+    token: str = "NextToken",
+) -> Iterator[Any]:
+    """Every item under `key` of a paginated list call, page after page (`token`: the name of
+    the service's pagination token, NextToken or nextToken)."""
+    request = dict(request)
+    while True:
+        response = call(**request)
+        yield from response.get(key) or []
+        following = response.get(token)
+        if not following:
+            return
+        request[token] = following

@@ -123,18 +123,15 @@ def with_owner_tag(tags: list[dict[str, str]], deployment_name: str) -> list[dic
     return sorted([*others, owner_tag(deployment_name)], key=lambda tag: tag["Key"])
 
 
+def resource_tags(arn: str, sagemaker: Any) -> dict[str, str]:
+    """A SageMaker resource's tags (every page of ListTags) as a dict."""
+    request = {"ResourceArn": arn, "MaxResults": LIST_TAGS_PAGE_SIZE}
+    return tags_to_dict(aws.pages(sagemaker.list_tags, request, "Tags"))
+
+
 def endpoint_owner(endpoint_arn: str, sagemaker: Any) -> str | None:
     """The deployment named by the endpoint's owner tag; None without one (or with an empty one)."""
-    request: dict[str, Any] = {"ResourceArn": endpoint_arn, "MaxResults": LIST_TAGS_PAGE_SIZE}
-    while True:
-        response = sagemaker.list_tags(**request)
-        for tag in response.get("Tags") or []:
-            if tag.get("Key") == OWNER_TAG_KEY:
-                return str(tag.get("Value") or "") or None
-        token = response.get("NextToken")
-        if not token:
-            return None
-        request["NextToken"] = token
+    return resource_tags(endpoint_arn, sagemaker).get(OWNER_TAG_KEY) or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,17 +544,7 @@ def read_config(config_name: str, sagemaker: Any) -> ConfigRecord | None:
     config = describe_endpoint_config_or_none(config_name, sagemaker)
     if config is None:
         return None
-    tags: dict[str, str] = {}
-    request: dict[str, Any] = {
-        "ResourceArn": config["EndpointConfigArn"],
-        "MaxResults": LIST_TAGS_PAGE_SIZE,
-    }
-    while True:
-        response = sagemaker.list_tags(**request)
-        tags.update(tags_to_dict(response.get("Tags")))
-        if not response.get("NextToken"):
-            break
-        request["NextToken"] = response["NextToken"]
+    tags = resource_tags(str(config["EndpointConfigArn"]), sagemaker)
     instance_types = tuple(
         str(variant["InstanceType"])
         for variant in config.get("ProductionVariants") or []

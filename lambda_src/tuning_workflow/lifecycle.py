@@ -27,10 +27,14 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from tuning_workflow import aws, naming
-from tuning_workflow.deployment import LIST_TAGS_PAGE_SIZE, describe_endpoint_or_none
+from tuning_workflow.deployment import (
+    describe_endpoint_config_or_none,
+    describe_endpoint_or_none,
+    resource_tags,
+)
 from tuning_workflow.events import require, require_int, require_str
 from tuning_workflow.exceptions import InvalidEventError
-from tuning_workflow.lifecycle_tags import OWNER_TAG_KEY, REPLACES_TAG_KEY, tags_to_dict
+from tuning_workflow.lifecycle_tags import OWNER_TAG_KEY, REPLACES_TAG_KEY
 from tuning_workflow.safe_text import safe_text
 from tuning_workflow.tuning import without_nulls
 
@@ -381,7 +385,7 @@ def _find_version(
         "SortOrder": "Descending",
         "MaxResults": LIST_PAGE_SIZE,
     }
-    for summary in _pages(sagemaker.list_model_packages, request, "ModelPackageSummaryList"):
+    for summary in aws.pages(sagemaker.list_model_packages, request, "ModelPackageSummaryList"):
         if deployer_execution_arn not in str(summary.get("ModelPackageDescription") or ""):
             continue
         package: dict[str, Any] = sagemaker.describe_model_package(
@@ -529,17 +533,16 @@ def running_run_ids(state_machine_arns: Iterable[str], stepfunctions: Any) -> se
     """The run ids of the runs under way on these state machines (the workflow's and the
     deployer's): a run names its model and endpoint config <base>-<runId>, its run id derived
     from the workflow execution's ARN, or the deployer's own when it was started alone."""
-    running: set[str] = set()
-    for arn in state_machine_arns:
-        request: dict[str, Any] = {"stateMachineArn": arn, "statusFilter": "RUNNING"}
-        while True:
-            response = stepfunctions.list_executions(**request)
-            for execution in response.get("executions") or []:
-                running.add(naming.run_id(str(execution["executionArn"])))
-            if not response.get("nextToken"):
-                break
-            request["nextToken"] = response["nextToken"]
-    return running
+    return {
+        naming.run_id(str(execution["executionArn"]))
+        for arn in state_machine_arns
+        for execution in aws.pages(
+            stepfunctions.list_executions,
+            {"stateMachineArn": arn, "statusFilter": "RUNNING"},
+            "executions",
+            token="nextToken",
+        )
+    }
 
 
 def apply_retention_from_event(
@@ -610,7 +613,7 @@ def apply_retention(
     live_name: str | None = None
     pending_name: str | None = None
     if endpoint is not None:
-        owner = _tags(str(endpoint["EndpointArn"]), sagemaker).get(OWNER_TAG_KEY) or None
+        owner = resource_tags(str(endpoint["EndpointArn"]), sagemaker).get(OWNER_TAG_KEY) or None
         if owner is not None and owner != deployment_name:
             logger.info(
                 "endpoint %s belongs to deployment %s, not %s: retention deletes nothing",
@@ -628,7 +631,7 @@ def apply_retention(
 
     def describe_config(name: str) -> Mapping[str, Any] | None:
         if name not in described:
-            described[name] = _describe_config_or_none(name, sagemaker)
+            described[name] = describe_endpoint_config_or_none(name, sagemaker)
         return described[name]
 
     live_config = describe_config(live_name) if live_name else None
@@ -636,11 +639,12 @@ def apply_retention(
     replaces = None
     if live_config is not None:
         replaces = (
-            _tags(str(live_config["EndpointConfigArn"]), sagemaker).get(REPLACES_TAG_KEY) or None
+            resource_tags(str(live_config["EndpointConfigArn"]), sagemaker).get(REPLACES_TAG_KEY)
+            or None
         )
 
     listed_configs = list(
-        _pages(
+        aws.pages(
             sagemaker.list_endpoint_configs,
             {"NameContains": endpoint_name, "MaxResults": LIST_PAGE_SIZE},
             "EndpointConfigs",
@@ -655,7 +659,7 @@ def apply_retention(
         sagemaker,
     )
     models = _candidates(
-        _pages(
+        aws.pages(
             sagemaker.list_models,
             {"NameContains": model_base_name, "MaxResults": LIST_PAGE_SIZE},
             "Models",
@@ -762,7 +766,7 @@ def _candidates(
             continue
         arn = str(summary.get(arn_key) or "")
         try:
-            owner = _tags(arn, sagemaker).get(OWNER_TAG_KEY)
+            owner = resource_tags(arn, sagemaker).get(OWNER_TAG_KEY)
         except ClientError as error:
             if _is_not_found(error):
                 continue  # deleted since it was listed
@@ -786,16 +790,6 @@ def _config_models(config: Mapping[str, Any] | None) -> Iterator[str]:
                 yield str(variant["ModelName"])
 
 
-def _describe_config_or_none(name: str, sagemaker: Any) -> Mapping[str, Any] | None:
-    try:
-        config: Mapping[str, Any] = sagemaker.describe_endpoint_config(EndpointConfigName=name)
-        return config
-    except ClientError as error:
-        if _is_not_found(error, _CONFIG_NOT_FOUND):
-            return None
-        raise
-
-
 def _is_not_found(error: ClientError, pattern: re.Pattern[str] = _RESOURCE_NOT_FOUND) -> bool:
     """SageMaker's ValidationException for a resource that does not exist."""
     return aws.error_code(error) == "ValidationException" and bool(
@@ -812,26 +806,6 @@ def _delete(what: str, name: str, call: Callable[[str], Any], not_found: re.Patt
         logger.info("%s %s was deleted already", what, name)
         return
     logger.info("%s %s deleted", what, name)
-
-
-def _tags(arn: str, sagemaker: Any) -> dict[str, str]:
-    """A resource's tags (every page of ListTags) as a dict."""
-    request = {"ResourceArn": arn, "MaxResults": LIST_TAGS_PAGE_SIZE}
-    return tags_to_dict(_pages(sagemaker.list_tags, request, "Tags"))
-
-
-def _pages(
-    call: Callable[..., Mapping[str, Any]], request: Mapping[str, Any], key: str
-) -> Iterator[Mapping[str, Any]]:
-    """Every item of a NextToken-paginated list call."""
-    request = dict(request)
-    while True:
-        response = call(**request)
-        yield from response.get(key) or []
-        token = response.get("NextToken")
-        if not token:
-            return
-        request["NextToken"] = token
 
 
 def _retention_result(
