@@ -28,7 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smtune.aws import describe_aws_error, error_code, error_message
 from smtune.errors import CliError
-from tuning_workflow.lifecycle_tags import OWNER_TAG_KEY, REPLACES_TAG_KEY, tags_to_dict
+from tuning_workflow.deployment import resource_tags
+from tuning_workflow.lifecycle_tags import OWNER_TAG_KEY, REPLACES_TAG_KEY
 
 PENDING = "PendingManualApproval"
 POLL_SECONDS = 5.0
@@ -53,18 +54,6 @@ def not_found(exc: ClientError) -> bool:
     return code == "ValidationException" and any(
         words in message for words in ("could not find", "not found", "does not exist")
     )
-
-
-def list_tags(sagemaker: Any, arn: str) -> dict[str, str]:
-    """A SageMaker resource's tags as a dict (ListTags, every page)."""
-    tags: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page = sagemaker.list_tags(ResourceArn=arn, **({"NextToken": token} if token else {}))
-        tags.extend(page.get("Tags", []))
-        token = page.get("NextToken")
-        if not token:
-            return tags_to_dict(tags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +191,7 @@ def plan_rollback(
 ) -> RollbackPlan:
     """What a rollback of the endpoint would do, checked; a CliError naming what is wrong."""
     endpoint = describe_endpoint(sagemaker, endpoint_name)
-    owner = list_tags(sagemaker, str(endpoint["EndpointArn"])).get(OWNER_TAG_KEY) or None
+    owner = resource_tags(str(endpoint["EndpointArn"]), sagemaker).get(OWNER_TAG_KEY) or None
     if owner is None and (to is None or state_machine_arn is None):
         raise CliError(
             f"endpoint {endpoint_name} has no {OWNER_TAG_KEY} tag, so neither its deployer nor "
@@ -214,7 +203,7 @@ def plan_rollback(
     if to is None:
         live_config = _describe_config(sagemaker, live)
         replaces = (
-            list_tags(sagemaker, str(live_config["EndpointConfigArn"])).get(REPLACES_TAG_KEY)
+            resource_tags(str(live_config["EndpointConfigArn"]), sagemaker).get(REPLACES_TAG_KEY)
             if live_config
             else None
         )
@@ -238,7 +227,7 @@ def plan_rollback(
             )
         raise CliError(f"--to: endpoint config not found: {target}")
     if owner is not None:
-        config_owner = list_tags(sagemaker, str(config["EndpointConfigArn"])).get(OWNER_TAG_KEY)
+        config_owner = resource_tags(str(config["EndpointConfigArn"]), sagemaker).get(OWNER_TAG_KEY)
         if config_owner != owner:
             whose = (
                 f"belongs to deployment {config_owner!r}"
@@ -381,7 +370,7 @@ def _owned(
     for page in sagemaker.get_paginator(operation).paginate():
         for summary in page.get(key, []):
             try:
-                tags = list_tags(sagemaker, str(summary[arn_key]))
+                tags = resource_tags(str(summary[arn_key]), sagemaker)
             except ClientError as exc:
                 if not_found(exc):  # deleted since it was listed
                     continue
