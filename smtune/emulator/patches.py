@@ -977,6 +977,19 @@ def _patch_application_autoscaling() -> None:
     _replace(ApplicationAutoscalingBackend, "put_scaling_policy", put_scaling_policy)
 
 
+# 8. The server itself ------------------------------------------------------------------------
+
+
+def _patch_backend_lookup() -> None:
+    """moto's dispatcher lists moto's package directory (a listdir and a stat per service, about
+    150) on every request to tell whether the host names a service. The package does not change
+    while the server runs: list it once."""
+    from moto import backends
+
+    modules = frozenset(backends.list_of_moto_modules())
+    _replace(backends, "list_of_moto_modules", lambda: modules)
+
+
 PATCHES: tuple[Callable[[], None], ...] = (
     _patch_start_execution_task,
     _patch_execution_names,
@@ -996,6 +1009,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_sagemaker_tags,
     _patch_model_registry,
     _patch_application_autoscaling,
+    _patch_backend_lookup,
 )
 
 

@@ -24,6 +24,16 @@ from smtune.emulator import (
 pytestmark = pytest.mark.emulator
 
 
+def emulator_client(emulator, service: str):
+    return boto3.client(
+        service,
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def post(url: str, document: object) -> tuple[int, dict]:
     request = urllib.request.Request(
         url,
@@ -61,13 +71,7 @@ def test_starts_on_a_free_port_and_stops_cleanly():
         assert os.environ["MOTO_PORT"] == str(emulator.port)
         assert default_user_config["stepfunctions"] == {"execute_state_machine": True}
         assert hasattr(SageMakerResponse, "update_endpoint")
-        client = boto3.client(
-            "sagemaker",
-            endpoint_url=emulator.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = emulator_client(emulator, "sagemaker")
         assert client.list_endpoints()["Endpoints"] == []
     finally:
         emulator.stop()
@@ -117,6 +121,39 @@ def test_apply_and_revert_are_idempotent():
     patches.revert()
     patches.revert()
     assert LambdaFunction.invoke is original
+
+
+def test_requests_do_not_list_motos_package_directory(monkeypatch):
+    from moto import backends
+
+    listed = set(backends.list_of_moto_modules())
+    package = os.path.dirname(backends.__file__)
+    listings = []
+    listdir = os.listdir
+
+    def recording_listdir(path="."):
+        if os.fspath(path) == package:
+            listings.append(path)
+        return listdir(path)
+
+    patches.apply()
+    try:
+        monkeypatch.setattr(os, "listdir", recording_listdir)
+        with start_emulator() as emulator:
+            sns = emulator_client(emulator, "sns")
+            # The first request loads the service model once (botocore lists its data paths,
+            # moto's among them); the point is every request after it.
+            assert sns.list_topics()["Topics"] == []
+            started = len(listings)
+            for _ in range(3):
+                assert sns.list_topics()["Topics"] == []
+        assert listings[started:] == []
+        # The host test still knows every service directory (and nothing else).
+        assert set(backends.list_of_moto_modules()) == listed
+        assert "sagemaker" in backends.list_of_moto_modules()
+    finally:
+        monkeypatch.undo()
+        patches.revert()
 
 
 # Command line ----------------------------------------------------------------------------------
