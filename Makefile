@@ -48,8 +48,11 @@ $(CHECKOV):
 	$(PYTHON) -m venv $(TOOLCHAIN)/checkov-venv
 	$(TOOLCHAIN)/checkov-venv/bin/pip install -q checkov==3.3.30
 
+# The demo's packages are installed without bytecode (--no-compile, above): the first run compiles
+# what it imports and keeps it in .venv, even where PYTHONDONTWRITEBYTECODE is set, so that the
+# next runs start without compiling botocore and moto again (about 1.5 s each).
 demo: demo-setup ## deploy and run the whole workflow on a local AWS emulator
-	$(PY) -m smtune.demo $(DEMO_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m smtune.demo $(DEMO_ARGS)
 
 demo-stop: ## stop the emulator that `make demo` leaves running
 	@$(PY) -m smtune.demo --stop
