@@ -47,25 +47,130 @@ locals {
   ])
 }
 
-data "aws_iam_policy_document" "sagemaker_assume_role" {
-  count = local.create_sagemaker_role ? 1 : 0
+locals {
+  # The policies are written as JSON here rather than read from aws_iam_policy_document data
+  # sources: each data source is one more read in every plan.
+  sagemaker_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "SageMakerAssumesRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "sagemaker.amazonaws.com" }
+      # Confused-deputy protection: only SageMaker acting for this account.
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
 
-  statement {
-    sid     = "SageMakerAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-
-    # Confused-deputy protection: only SageMaker acting for this account.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+  sagemaker_execution_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "ListDataBuckets"
+          Effect   = "Allow"
+          Action   = ["s3:GetBucketLocation", "s3:ListBucket"]
+          Resource = [for bucket in local.sagemaker_bucket_names : "arn:${local.partition}:s3:::${bucket}"]
+        },
+        {
+          Sid      = "ReadData"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = [for bucket in local.sagemaker_bucket_names : "arn:${local.partition}:s3:::${bucket}/*"]
+        },
+      ],
+      length(local.s3_write_object_arns) == 0 ? [] : [{
+        Sid      = "WriteArtifactsAndCheckpoints"
+        Effect   = "Allow"
+        Action   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"]
+        Resource = local.s3_write_object_arns
+      }],
+      length(local.ecr_repository_arns) == 0 ? [] : [{
+        Sid      = "PullImages"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+        Resource = local.ecr_repository_arns
+      }],
+      [
+        {
+          # ECR's GetAuthorizationToken has no resource-level permissions: "*" is the only
+          # resource.
+          Sid      = "AuthenticateToEcr"
+          Effect   = "Allow"
+          Action   = ["ecr:GetAuthorizationToken"]
+          Resource = ["*"]
+        },
+        {
+          Sid    = "WriteSageMakerLogs"
+          Effect = "Allow"
+          Action = [
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+          ]
+          Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*"]
+        },
+        {
+          # PutMetricData has no resource-level permissions; the namespace condition limits it
+          # to SageMaker's metrics.
+          Sid       = "PutSageMakerMetrics"
+          Effect    = "Allow"
+          Action    = ["cloudwatch:PutMetricData"]
+          Resource  = ["*"]
+          Condition = { StringLike = { "cloudwatch:namespace" = ["/aws/sagemaker/*"] } }
+        },
+      ],
+      !local.uses_vpc ? [] : [
+        {
+          # EC2's Describe APIs have no resource-level permissions.
+          Sid    = "DescribeVpcResources"
+          Effect = "Allow"
+          Action = [
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+          ]
+          Resource = ["*"]
+        },
+        {
+          Sid    = "CreateNetworkInterfacesInTheGivenSubnets"
+          Effect = "Allow"
+          Action = ["ec2:CreateNetworkInterface"]
+          Resource = concat(
+            [for id in local.subnet_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${id}"],
+            [for id in local.security_group_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${id}"],
+            ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"],
+          )
+        },
+        {
+          # Network interfaces get generated IDs: they cannot be named in advance.
+          Sid    = "ManageNetworkInterfaces"
+          Effect = "Allow"
+          Action = [
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+          ]
+          Resource = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"]
+        },
+      ],
+      length(local.sagemaker_kms_key_arns) == 0 ? [] : [{
+        Sid    = "UseEncryptionKeys"
+        Effect = "Allow"
+        Action = [
+          "kms:CreateGrant",
+          "kms:Decrypt",
+          "kms:DescribeKey",
+          "kms:Encrypt",
+          "kms:GenerateDataKey",
+        ]
+        Resource = local.sagemaker_kms_key_arns
+      }],
+    )
+  })
 }
 
 resource "aws_iam_role" "sagemaker_execution" {
@@ -73,138 +178,8 @@ resource "aws_iam_role" "sagemaker_execution" {
 
   name               = local.sagemaker_role_name
   description        = "Assumed by SageMaker to run the ${var.name_prefix} training jobs and host its model."
-  assume_role_policy = data.aws_iam_policy_document.sagemaker_assume_role[0].json
+  assume_role_policy = local.sagemaker_assume_role_policy
   tags               = local.tags
-}
-
-data "aws_iam_policy_document" "sagemaker_execution" {
-  count = local.create_sagemaker_role ? 1 : 0
-
-  statement {
-    sid       = "ListDataBuckets"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
-    resources = [for bucket in local.sagemaker_bucket_names : "arn:${local.partition}:s3:::${bucket}"]
-  }
-
-  statement {
-    sid       = "ReadData"
-    actions   = ["s3:GetObject"]
-    resources = [for bucket in local.sagemaker_bucket_names : "arn:${local.partition}:s3:::${bucket}/*"]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.s3_write_object_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "WriteArtifactsAndCheckpoints"
-      actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"]
-      resources = local.s3_write_object_arns
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.ecr_repository_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "PullImages"
-      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-      resources = local.ecr_repository_arns
-    }
-  }
-
-  statement {
-    # ECR's GetAuthorizationToken has no resource-level permissions: "*" is the only resource.
-    sid       = "AuthenticateToEcr"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "WriteSageMakerLogs"
-    actions = [
-      "logs:CreateLogGroup",
-      "logs:CreateLogStream",
-      "logs:DescribeLogStreams",
-      "logs:PutLogEvents",
-    ]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*"]
-  }
-
-  statement {
-    # PutMetricData has no resource-level permissions; the namespace condition limits it to
-    # SageMaker's metrics.
-    sid       = "PutSageMakerMetrics"
-    actions   = ["cloudwatch:PutMetricData"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringLike"
-      variable = "cloudwatch:namespace"
-      values   = ["/aws/sagemaker/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.uses_vpc ? [1] : []
-
-    content {
-      # EC2's Describe APIs have no resource-level permissions.
-      sid = "DescribeVpcResources"
-      actions = [
-        "ec2:DescribeDhcpOptions",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-      ]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.uses_vpc ? [1] : []
-
-    content {
-      sid     = "CreateNetworkInterfacesInTheGivenSubnets"
-      actions = ["ec2:CreateNetworkInterface"]
-      resources = concat(
-        [for id in local.subnet_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${id}"],
-        [for id in local.security_group_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${id}"],
-        ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"],
-      )
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.uses_vpc ? [1] : []
-
-    content {
-      # Network interfaces get generated IDs: they cannot be named in advance.
-      sid = "ManageNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterfacePermission",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DeleteNetworkInterfacePermission",
-      ]
-      resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.sagemaker_kms_key_arns) > 0 ? [1] : []
-
-    content {
-      sid = "UseEncryptionKeys"
-      actions = [
-        "kms:CreateGrant",
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-      ]
-      resources = local.sagemaker_kms_key_arns
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "sagemaker_execution" {
@@ -212,5 +187,5 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
 
   name   = "${local.sagemaker_role_name}-permissions"
   role   = aws_iam_role.sagemaker_execution[0].id
-  policy = data.aws_iam_policy_document.sagemaker_execution[0].json
+  policy = local.sagemaker_execution_policy
 }

@@ -81,238 +81,250 @@ locals {
 # Lambda functions
 # ---------------------------------------------------------------------------------------------
 
-module "plan_deployment" {
-  source = "../lambda-function"
-
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-plan-deployment"
-  description     = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
-  handler         = "tuning_workflow.handlers.plan_deployment"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
-
-  policy_statements = [
+locals {
+  # The functions by handler (tuning_workflow.handlers.<key>), each named <name_prefix>-<key>
+  # with dashes and given its own role.
+  functions = merge(
     {
-      sid       = "DescribeEndpoint"
-      actions   = ["sagemaker:DescribeEndpoint"]
-      resources = [local.endpoint_arn]
-    },
-    {
-      # The endpoint's owner tag: another deployment's endpoint is refused, one without the tag
-      # adopted.
-      sid       = "ReadEndpointOwner"
-      actions   = ["sagemaker:ListTags"]
-      resources = [local.endpoint_arn]
-    },
-    {
-      # The live config, whose instance type decides whether scaling is deregistered first, and
-      # whose tags record the live model's objective (promotion) and owner (rollback).
-      sid       = "DescribeLiveEndpointConfig"
-      actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
-      resources = [local.endpoint_configs_arn]
-    },
-    {
-      # Application Auto Scaling's Describe APIs have no resource-level permissions.
-      sid       = "DescribeScaling"
-      actions   = ["application-autoscaling:DescribeScalableTargets"]
-      resources = ["*"]
-    },
-  ]
-}
+      plan_deployment = {
+        description = "Plans an endpoint deployment: reads the live endpoint, its config and its scaling."
+        timeout     = 60
+        policy_statements = [
+          {
+            sid       = "DescribeEndpoint"
+            actions   = ["sagemaker:DescribeEndpoint"]
+            resources = [local.endpoint_arn]
+          },
+          {
+            # The endpoint's owner tag: another deployment's endpoint is refused, one without
+            # the tag adopted.
+            sid       = "ReadEndpointOwner"
+            actions   = ["sagemaker:ListTags"]
+            resources = [local.endpoint_arn]
+          },
+          {
+            # The live config, whose instance type decides whether scaling is deregistered
+            # first, and whose tags record the live model's objective (promotion) and owner
+            # (rollback).
+            sid       = "DescribeLiveEndpointConfig"
+            actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
+            resources = [local.endpoint_configs_arn]
+          },
+          {
+            # Application Auto Scaling's Describe APIs have no resource-level permissions.
+            sid       = "DescribeScaling"
+            actions   = ["application-autoscaling:DescribeScalableTargets"]
+            resources = ["*"]
+          },
+        ]
+      }
 
-module "start_endpoint_deployment" {
-  source = "../lambda-function"
+      start_endpoint_deployment = {
+        description = "Creates the endpoint, or updates it in place with the configured deployment policy."
+        timeout     = 300
+        policy_statements = concat(
+          [
+            {
+              # Creating or updating an endpoint is authorised on the endpoint and on the config
+              # it deploys (this run's).
+              sid       = "DeployEndpoint"
+              actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"]
+              resources = [local.endpoint_arn, local.endpoint_config_arn]
+            },
+            {
+              # A Failed endpoint can only be deleted; the next plan creates it anew.
+              sid       = "DeleteFailedEndpoint"
+              actions   = ["sagemaker:DeleteEndpoint"]
+              resources = [local.endpoint_arn]
+            },
+            {
+              # CreateEndpoint carries Tags (authorised as AddTags on the endpoint); a retried
+              # call describes the endpoint to recognise its own deployment.
+              sid       = "TagAndDescribeEndpoint"
+              actions   = ["sagemaker:AddTags", "sagemaker:DescribeEndpoint"]
+              resources = [local.endpoint_arn]
+            },
+          ],
+          length(local.rollback_alarm_arns) == 0 ? [] : [
+            {
+              sid       = "ReadRollbackAlarms"
+              actions   = ["cloudwatch:DescribeAlarms"]
+              resources = local.rollback_alarm_arns
+            },
+          ],
+          local.endpoint_kms_statements,
+        )
+      }
 
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-start-endpoint-deployment"
-  description     = "Creates the endpoint, or updates it in place with the configured deployment policy."
-  handler         = "tuning_workflow.handlers.start_endpoint_deployment"
-  timeout         = 300
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
+      check_endpoint = {
+        description = "Reads the endpoint's status while the deployer waits for it."
+        timeout     = 60
+        policy_statements = [
+          {
+            sid       = "DescribeEndpoint"
+            actions   = ["sagemaker:DescribeEndpoint"]
+            resources = [local.endpoint_arn]
+          },
+        ]
+      }
 
-  policy_statements = concat(
-    [
-      {
-        # Creating or updating an endpoint is authorised on the endpoint and on the config it
-        # deploys (this run's).
-        sid       = "DeployEndpoint"
-        actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"]
-        resources = [local.endpoint_arn, local.endpoint_config_arn]
-      },
-      {
-        # A Failed endpoint can only be deleted; the next plan creates it anew.
-        sid       = "DeleteFailedEndpoint"
-        actions   = ["sagemaker:DeleteEndpoint"]
-        resources = [local.endpoint_arn]
-      },
-      {
-        # CreateEndpoint carries Tags (authorised as AddTags on the endpoint); a retried call
-        # describes the endpoint to recognise its own deployment.
-        sid       = "TagAndDescribeEndpoint"
-        actions   = ["sagemaker:AddTags", "sagemaker:DescribeEndpoint"]
-        resources = [local.endpoint_arn]
-      },
-    ],
-    length(local.rollback_alarm_arns) == 0 ? [] : [
-      {
-        sid       = "ReadRollbackAlarms"
-        actions   = ["cloudwatch:DescribeAlarms"]
-        resources = local.rollback_alarm_arns
-      },
-    ],
-    local.endpoint_kms_statements,
+      apply_retention = {
+        description = "Deletes this deployment's endpoint configs and models beyond the newest keepModels."
+        timeout     = 300
+        policy_statements = [
+          {
+            # SageMaker's List APIs have no resource-level permissions; the function keeps what
+            # they return to this deployment's names and owner tag.
+            sid       = "ListModelsAndConfigs"
+            actions   = ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"]
+            resources = ["*"]
+          },
+          {
+            # The live config, and the owner tag: retention deletes nothing on another's
+            # endpoint.
+            sid       = "ReadLiveEndpoint"
+            actions   = ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"]
+            resources = [local.endpoint_arn]
+          },
+          {
+            # Owner tags, the live config's rollback target and the models the kept configs
+            # serve.
+            sid       = "ReadConfigsAndModels"
+            actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
+            resources = [local.endpoint_configs_arn, local.model_arn]
+          },
+          {
+            # The runs under way keep their models and configs.
+            sid       = "ListRunsUnderWay"
+            actions   = ["states:ListExecutions"]
+            resources = local.run_state_machine_arns
+          },
+          {
+            # Only run-named configs and models (<base>-<run id>).
+            sid       = "DeleteOldConfigsAndModels"
+            actions   = ["sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
+            resources = [local.endpoint_config_arn, local.model_arn]
+          },
+        ]
+      }
+
+      # Exists without a registry too (the state machine names it; no run calls it then), with
+      # no permission beyond its log group.
+      register_model = {
+        description = "Registers a run's best model as a version of the model package group."
+        timeout     = 60
+        policy_statements = local.registry == null ? [] : concat(
+          [
+            {
+              # The container and artifacts of the run's model, the tuned hyperparameters of the
+              # best training job.
+              sid       = "ReadModelAndTrainingJob"
+              actions   = ["sagemaker:DescribeModel", "sagemaker:DescribeTrainingJob"]
+              resources = [local.model_arn, local.training_job_arn]
+            },
+            {
+              # CreateModelPackage carries Tags (authorised as AddTags on the version).
+              sid = "RegisterVersions"
+              # A retried registration under manual approval updates its version's token
+              # parameter.
+              actions   = ["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"]
+              resources = [local.model_package_group_arn, local.model_packages_arn]
+            },
+            {
+              # A retried registration finds its own version; ListModelPackages has no
+              # resource-level permissions.
+              sid       = "ListVersions"
+              actions   = ["sagemaker:ListModelPackages"]
+              resources = ["*"]
+            },
+          ],
+          local.manual_approval ? [
+            {
+              sid       = "KeepTaskTokens"
+              actions   = ["ssm:PutParameter"]
+              resources = [local.approval_parameters_arn]
+            },
+          ] : [],
+        )
+      }
+    },
+    # Resumes a run that waits for a manual approval (the EventBridge rule below invokes it).
+    !local.manual_approval ? {} : {
+      approval_callback = {
+        description = "Resumes the run that waits for a model package version's approval decision."
+        timeout     = 60
+        policy_statements = [
+          {
+            sid       = "ReadVersions"
+            actions   = ["sagemaker:DescribeModelPackage"]
+            resources = [local.model_packages_arn]
+          },
+          {
+            sid       = "TakeTaskTokens"
+            actions   = ["ssm:DeleteParameter", "ssm:GetParameter"]
+            resources = [local.approval_parameters_arn]
+          },
+          {
+            # Task tokens of service integrations (.waitForTaskToken) cannot be scoped by IAM:
+            # the resource-level permission of SendTask* applies to activities only. The token
+            # itself names the waiting task.
+            sid       = "ResumeRuns"
+            actions   = ["states:SendTaskFailure", "states:SendTaskSuccess"]
+            resources = ["*"]
+          },
+        ]
+      }
+    },
   )
 }
 
-module "check_endpoint" {
-  source = "../lambda-function"
+# One module block for every function: a plan evaluates a module block once however many
+# instances it has, where one block per function made each plan pay for every block.
+module "functions" {
+  source   = "../lambda-function"
+  for_each = local.functions
 
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-check-endpoint"
-  description     = "Reads the endpoint's status while the deployer waits for it."
-  handler         = "tuning_workflow.handlers.check_endpoint"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
-
-  policy_statements = [
-    {
-      sid       = "DescribeEndpoint"
-      actions   = ["sagemaker:DescribeEndpoint"]
-      resources = [local.endpoint_arn]
-    },
-  ]
+  aws_context       = var.aws_context
+  function_name     = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  description       = each.value.description
+  handler           = "tuning_workflow.handlers.${each.key}"
+  timeout           = each.value.timeout
+  lambda_settings   = var.lambda_settings
+  logging           = var.logging
+  tags              = var.tags
+  policy_statements = each.value.policy_statements
 }
 
-module "apply_retention" {
-  source = "../lambda-function"
-
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-apply-retention"
-  description     = "Deletes this deployment's endpoint configs and models beyond the newest keepModels."
-  handler         = "tuning_workflow.handlers.apply_retention"
-  timeout         = 300
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
-
-  policy_statements = [
-    {
-      # SageMaker's List APIs have no resource-level permissions; the function keeps what they
-      # return to this deployment's names and owner tag.
-      sid       = "ListModelsAndConfigs"
-      actions   = ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"]
-      resources = ["*"]
-    },
-    {
-      # The live config, and the owner tag: retention deletes nothing on another's endpoint.
-      sid       = "ReadLiveEndpoint"
-      actions   = ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"]
-      resources = [local.endpoint_arn]
-    },
-    {
-      # Owner tags, the live config's rollback target and the models the kept configs serve.
-      sid       = "ReadConfigsAndModels"
-      actions   = ["sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
-      resources = [local.endpoint_configs_arn, local.model_arn]
-    },
-    {
-      # The runs under way keep their models and configs.
-      sid       = "ListRunsUnderWay"
-      actions   = ["states:ListExecutions"]
-      resources = local.run_state_machine_arns
-    },
-    {
-      # Only run-named configs and models (<base>-<run id>).
-      sid       = "DeleteOldConfigsAndModels"
-      actions   = ["sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
-      resources = [local.endpoint_config_arn, local.model_arn]
-    },
-  ]
+# Earlier versions declared one module block per function: their state moves, nothing is
+# replaced.
+moved {
+  from = module.plan_deployment
+  to   = module.functions["plan_deployment"]
 }
 
-# Exists without a registry too (the state machine names it; no run calls it then), with no
-# permission beyond its log group.
-module "register_model" {
-  source = "../lambda-function"
-
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-register-model"
-  description     = "Registers a run's best model as a version of the model package group."
-  handler         = "tuning_workflow.handlers.register_model"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
-
-  policy_statements = local.registry == null ? [] : concat(
-    [
-      {
-        # The container and artifacts of the run's model, the tuned hyperparameters of the best
-        # training job.
-        sid       = "ReadModelAndTrainingJob"
-        actions   = ["sagemaker:DescribeModel", "sagemaker:DescribeTrainingJob"]
-        resources = [local.model_arn, local.training_job_arn]
-      },
-      {
-        # CreateModelPackage carries Tags (authorised as AddTags on the version).
-        sid = "RegisterVersions"
-        # A retried registration under manual approval updates its version's token parameter.
-        actions   = ["sagemaker:AddTags", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"]
-        resources = [local.model_package_group_arn, local.model_packages_arn]
-      },
-      {
-        # A retried registration finds its own version; ListModelPackages has no resource-level
-        # permissions.
-        sid       = "ListVersions"
-        actions   = ["sagemaker:ListModelPackages"]
-        resources = ["*"]
-      },
-    ],
-    local.manual_approval ? [
-      {
-        sid       = "KeepTaskTokens"
-        actions   = ["ssm:PutParameter"]
-        resources = [local.approval_parameters_arn]
-      },
-    ] : [],
-  )
+moved {
+  from = module.start_endpoint_deployment
+  to   = module.functions["start_endpoint_deployment"]
 }
 
-module "approval_callback" {
-  source = "../lambda-function"
-  count  = local.manual_approval ? 1 : 0
+moved {
+  from = module.check_endpoint
+  to   = module.functions["check_endpoint"]
+}
 
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-approval-callback"
-  description     = "Resumes the run that waits for a model package version's approval decision."
-  handler         = "tuning_workflow.handlers.approval_callback"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
+moved {
+  from = module.apply_retention
+  to   = module.functions["apply_retention"]
+}
 
-  policy_statements = [
-    {
-      sid       = "ReadVersions"
-      actions   = ["sagemaker:DescribeModelPackage"]
-      resources = [local.model_packages_arn]
-    },
-    {
-      sid       = "TakeTaskTokens"
-      actions   = ["ssm:DeleteParameter", "ssm:GetParameter"]
-      resources = [local.approval_parameters_arn]
-    },
-    {
-      # Task tokens of service integrations (.waitForTaskToken) cannot be scoped by IAM: the
-      # resource-level permission of SendTask* applies to activities only. The token itself
-      # names the waiting task.
-      sid       = "ResumeRuns"
-      actions   = ["states:SendTaskFailure", "states:SendTaskSuccess"]
-      resources = ["*"]
-    },
-  ]
+moved {
+  from = module.register_model
+  to   = module.functions["register_model"]
+}
+
+moved {
+  from = module.approval_callback[0]
+  to   = module.functions["approval_callback"]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +362,7 @@ resource "aws_cloudwatch_event_target" "approval" {
   count = local.manual_approval ? 1 : 0
 
   rule = aws_cloudwatch_event_rule.approval[0].name
-  arn  = module.approval_callback[0].function_arn
+  arn  = module.functions["approval_callback"].function_arn
 }
 
 resource "aws_lambda_permission" "approval" {
@@ -358,7 +370,7 @@ resource "aws_lambda_permission" "approval" {
 
   statement_id  = "AllowModelApprovalEvents"
   action        = "lambda:InvokeFunction"
-  function_name = module.approval_callback[0].function_name
+  function_name = module.functions["approval_callback"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.approval[0].arn
 }
@@ -378,16 +390,16 @@ module "state_machine" {
   tags             = var.tags
 
   definition = templatefile(var.definition_template, {
-    plan_deployment_arn           = module.plan_deployment.function_arn
-    start_endpoint_deployment_arn = module.start_endpoint_deployment.function_arn
-    check_endpoint_arn            = module.check_endpoint.function_arn
+    plan_deployment_arn           = module.functions["plan_deployment"].function_arn
+    start_endpoint_deployment_arn = module.functions["start_endpoint_deployment"].function_arn
+    check_endpoint_arn            = module.functions["check_endpoint"].function_arn
     sns_topic_arn                 = var.sns_topic_arn
     endpoint_kms_key_arn          = var.kms_key_arns.endpoint == null ? "" : var.kms_key_arns.endpoint
     state_machine_name            = local.state_machine_name
     failure_subject               = "Endpoint deployment failed (${local.state_machine_name})"
     outcome_subject               = "Endpoint deployment kept the live model (${local.state_machine_name})"
-    register_model_arn            = module.register_model.function_arn
-    apply_retention_arn           = module.apply_retention.function_arn
+    register_model_arn            = module.functions["register_model"].function_arn
+    apply_retention_arn           = module.functions["apply_retention"].function_arn
     ml_parameters                 = var.hosting.ml_parameters_json
     deployment                    = jsonencode(local.deployment)
     describe_failure_arn          = var.describe_failure_function_arn
@@ -404,11 +416,11 @@ module "state_machine" {
         sid     = "InvokeOwnFunctions"
         actions = ["lambda:InvokeFunction"]
         resources = [
-          module.plan_deployment.function_arn,
-          module.start_endpoint_deployment.function_arn,
-          module.check_endpoint.function_arn,
-          module.apply_retention.function_arn,
-          module.register_model.function_arn,
+          module.functions["plan_deployment"].function_arn,
+          module.functions["start_endpoint_deployment"].function_arn,
+          module.functions["check_endpoint"].function_arn,
+          module.functions["apply_retention"].function_arn,
+          module.functions["register_model"].function_arn,
           var.describe_failure_function_arn,
         ]
       },

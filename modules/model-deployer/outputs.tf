@@ -20,44 +20,19 @@ output "endpoint_name" {
 
 output "lambda_function_arns" {
   description = "ARNs of the deployer's Lambda functions, by handler: plan_deployment, start_endpoint_deployment, check_endpoint, register_model, apply_retention, and approval_callback with manual approval."
-  value = merge(
-    {
-      plan_deployment           = module.plan_deployment.function_arn
-      start_endpoint_deployment = module.start_endpoint_deployment.function_arn
-      check_endpoint            = module.check_endpoint.function_arn
-      register_model            = module.register_model.function_arn
-      apply_retention           = module.apply_retention.function_arn
-    },
-    { for callback in module.approval_callback : "approval_callback" => callback.function_arn },
-  )
+  value       = { for handler, function in module.functions : handler => function.function_arn }
 }
 
 output "lambda_role_arns" {
   description = "ARNs of the deployer's Lambda functions' IAM roles, by handler."
-  value = merge(
-    {
-      plan_deployment           = module.plan_deployment.role_arn
-      start_endpoint_deployment = module.start_endpoint_deployment.role_arn
-      check_endpoint            = module.check_endpoint.role_arn
-      register_model            = module.register_model.role_arn
-      apply_retention           = module.apply_retention.role_arn
-    },
-    { for callback in module.approval_callback : "approval_callback" => callback.role_arn },
-  )
+  value       = { for handler, function in module.functions : handler => function.role_arn }
 }
 
 output "log_group_names" {
   description = "CloudWatch Logs log groups of the deployer: the state machine's and each Lambda function's."
   value = merge(
-    {
-      state_machine             = module.state_machine.log_group_name
-      plan_deployment           = module.plan_deployment.log_group_name
-      start_endpoint_deployment = module.start_endpoint_deployment.log_group_name
-      check_endpoint            = module.check_endpoint.log_group_name
-      register_model            = module.register_model.log_group_name
-      apply_retention           = module.apply_retention.log_group_name
-    },
-    { for callback in module.approval_callback : "approval_callback" => callback.log_group_name },
+    { state_machine = module.state_machine.log_group_name },
+    { for handler, function in module.functions : handler => function.log_group_name },
   )
 }
 

@@ -35,59 +35,76 @@ locals {
 # Lambda functions
 # ---------------------------------------------------------------------------------------------
 
-module "prepare_tuning_run" {
-  source = "../lambda-function"
+locals {
+  # The functions by handler (tuning_workflow.handlers.<key>), each named <name_prefix>-<key>
+  # with dashes and given its own role.
+  functions = {
+    prepare_tuning_run = {
+      description = "Validates a tuning run's inputs, names the run and builds the tuning job request."
+      policy_statements = length(local.data_bucket_objects) == 0 ? [] : [
+        {
+          sid       = "ReadManifests"
+          actions   = ["s3:GetObject"]
+          resources = local.data_bucket_objects
+        },
+      ]
+    }
 
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-prepare-tuning-run"
-  description     = "Validates a tuning run's inputs, names the run and builds the tuning job request."
-  handler         = "tuning_workflow.handlers.prepare_tuning_run"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
-
-  policy_statements = length(local.data_bucket_objects) == 0 ? [] : [
-    {
-      sid       = "ReadManifests"
-      actions   = ["s3:GetObject"]
-      resources = local.data_bucket_objects
-    },
-  ]
+    find_best_training_job = {
+      description = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
+      policy_statements = concat(
+        [
+          {
+            sid       = "DescribeTuningJobs"
+            actions   = ["sagemaker:DescribeHyperParameterTuningJob"]
+            resources = [local.tuning_job_arn]
+          },
+          {
+            sid       = "DescribeTrainingJobs"
+            actions   = ["sagemaker:DescribeTrainingJob"]
+            resources = [local.training_job_arn]
+          },
+        ],
+        local.algorithm_arn == null ? [] : [
+          {
+            # Lowercased like every SageMaker ARN (the parameters may spell the name with
+            # capitals).
+            sid       = "DescribeAlgorithm"
+            actions   = ["sagemaker:DescribeAlgorithm"]
+            resources = [lower(local.algorithm_arn)]
+          },
+        ],
+      )
+    }
+  }
 }
 
-module "find_best_training_job" {
-  source = "../lambda-function"
+# One module block for every function: a plan evaluates a module block once however many
+# instances it has.
+module "functions" {
+  source   = "../lambda-function"
+  for_each = local.functions
 
-  aws_context     = var.aws_context
-  function_name   = "${var.name_prefix}-find-best-training-job"
-  description     = "Finds a tuning job's best training job, its model artifacts and inference image, and evaluates the quality gate."
-  handler         = "tuning_workflow.handlers.find_best_training_job"
-  lambda_settings = var.lambda_settings
-  logging         = var.logging
-  tags            = var.tags
+  aws_context       = var.aws_context
+  function_name     = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  description       = each.value.description
+  handler           = "tuning_workflow.handlers.${each.key}"
+  lambda_settings   = var.lambda_settings
+  logging           = var.logging
+  tags              = var.tags
+  policy_statements = each.value.policy_statements
+}
 
-  policy_statements = concat(
-    [
-      {
-        sid       = "DescribeTuningJobs"
-        actions   = ["sagemaker:DescribeHyperParameterTuningJob"]
-        resources = [local.tuning_job_arn]
-      },
-      {
-        sid       = "DescribeTrainingJobs"
-        actions   = ["sagemaker:DescribeTrainingJob"]
-        resources = [local.training_job_arn]
-      },
-    ],
-    local.algorithm_arn == null ? [] : [
-      {
-        # Lowercased like every SageMaker ARN (the parameters may spell the name with capitals).
-        sid       = "DescribeAlgorithm"
-        actions   = ["sagemaker:DescribeAlgorithm"]
-        resources = [lower(local.algorithm_arn)]
-      },
-    ],
-  )
+# Earlier versions declared one module block per function: their state moves, nothing is
+# replaced.
+moved {
+  from = module.prepare_tuning_run
+  to   = module.functions["prepare_tuning_run"]
+}
+
+moved {
+  from = module.find_best_training_job
+  to   = module.functions["find_best_training_job"]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -105,8 +122,8 @@ module "state_machine" {
   tags             = var.tags
 
   definition = templatefile(var.definition_template, {
-    prepare_tuning_run_arn     = module.prepare_tuning_run.function_arn
-    find_best_training_job_arn = module.find_best_training_job.function_arn
+    prepare_tuning_run_arn     = module.functions["prepare_tuning_run"].function_arn
+    find_best_training_job_arn = module.functions["find_best_training_job"].function_arn
     sns_topic_arn              = var.sns_topic_arn
     sagemaker_role_arn         = var.sagemaker_execution_role_arn
     state_machine_name         = local.state_machine_name
@@ -130,8 +147,8 @@ module "state_machine" {
         sid     = "InvokeOwnFunctions"
         actions = ["lambda:InvokeFunction"]
         resources = [
-          module.prepare_tuning_run.function_arn,
-          module.find_best_training_job.function_arn,
+          module.functions["prepare_tuning_run"].function_arn,
+          module.functions["find_best_training_job"].function_arn,
           var.describe_failure_function_arn,
         ]
       },

@@ -15,25 +15,18 @@ output "state_machine_role_arn" {
 
 output "lambda_function_arns" {
   description = "ARNs of the tuner's Lambda functions, by handler: prepare_tuning_run, find_best_training_job."
-  value = {
-    prepare_tuning_run     = module.prepare_tuning_run.function_arn
-    find_best_training_job = module.find_best_training_job.function_arn
-  }
+  value       = { for handler, function in module.functions : handler => function.function_arn }
 }
 
 output "lambda_role_arns" {
   description = "ARNs of the tuner's Lambda functions' IAM roles, by handler."
-  value = {
-    prepare_tuning_run     = module.prepare_tuning_run.role_arn
-    find_best_training_job = module.find_best_training_job.role_arn
-  }
+  value       = { for handler, function in module.functions : handler => function.role_arn }
 }
 
 output "log_group_names" {
   description = "CloudWatch Logs log groups of the tuner: the state machine's and each Lambda function's."
-  value = {
-    state_machine          = module.state_machine.log_group_name
-    prepare_tuning_run     = module.prepare_tuning_run.log_group_name
-    find_best_training_job = module.find_best_training_job.log_group_name
-  }
+  value = merge(
+    { state_machine = module.state_machine.log_group_name },
+    { for handler, function in module.functions : handler => function.log_group_name },
+  )
 }

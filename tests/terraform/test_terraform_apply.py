@@ -210,6 +210,57 @@ def test_a_second_plan_shows_no_changes(deployment: dict[str, Any]) -> None:
     assert "No changes." in result.stdout
 
 
+# Earlier versions declared one module block per Lambda function; the tuner and the deployer
+# now declare one, module.functions["<handler>"], with `moved` blocks from the old addresses.
+EARLIER_FUNCTION_BLOCKS = {
+    "tuner": ("prepare_tuning_run", "find_best_training_job"),
+    "deployer": (
+        "plan_deployment",
+        "start_endpoint_deployment",
+        "check_endpoint",
+        "apply_retention",
+        "register_model",
+    ),
+}
+
+
+def test_the_state_of_an_earlier_version_moves_without_a_change(
+    deployment: dict[str, Any],
+    terraform_dir: Callable[..., TerraformDir],
+    tmp_path: Path,
+) -> None:
+    # The applied state with the functions at their earlier addresses, in a copy of the root:
+    # what a deployment made by an earlier version holds.
+    source = deployment["terraform"].working_dir
+    state = json.loads((source / "terraform.tfstate").read_text())
+    renamed = []
+    for resource in state["resources"]:
+        for component, handlers in EARLIER_FUNCTION_BLOCKS.items():
+            for handler in handlers:
+                prefix = f"module.under_test.module.{component}.module."
+                if resource.get("module") == f'{prefix}functions["{handler}"]':
+                    resource["module"] = f"{prefix}{handler}"
+                    renamed.append(f"{prefix}{handler}.{resource['type']}.{resource['name']}")
+    state["serial"] += 1
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copy(source / "main.tf.json", earlier / "main.tf.json")
+    (earlier / "terraform.tfstate").write_text(json.dumps(state))
+    terraform = terraform_dir(earlier)
+    terraform.init()
+
+    changes = terraform.plan_json(deployment["variables"], tmp_path / "upgrade.tfplan")[
+        "resource_changes"
+    ]
+
+    # Each function's role, policy, log group and function.
+    assert len(renamed) == 4 * 7
+    assert sorted(c["previous_address"] for c in changes if "previous_address" in c) == sorted(
+        renamed
+    )
+    assert [c["address"] for c in changes if c["change"]["actions"] != ["no-op"]] == []
+
+
 def test_destroy_leaves_nothing_behind(
     deployment: dict[str, Any], aws: Callable[[str], Any]
 ) -> None:
