@@ -370,6 +370,12 @@ locals {
     can(local.ml.hyperbandStrategyConfig) && local.strategy != null && local.strategy != "Hyperband" ? [
       "$.hyperbandStrategyConfig: is only used with tuningStrategy Hyperband, not ${coalesce(local.strategy, "-")}"
     ] : [],
+    # Grid runs every combination of the categorical values, and SageMaker requires
+    # MaxNumberOfTrainingJobs to equal their number (automatic-model-tuning-how-it-works.html,
+    # Grid search). HCL has no product: 2 to the sum of the log2 of each count, rounded.
+    local.strategy == "Grid" && length(local.grid_choices) > 0 && local.ml_numbers.maxNumberOfTrainingJobs != null && try(local.ml_numbers.maxNumberOfTrainingJobs != local.grid_combinations, false) ? [
+      "$.maxNumberOfTrainingJobs: is ${local.ml_numbers.maxNumberOfTrainingJobs}, but tuningStrategy Grid runs every combination of the categorical values in hyperparameters' ranges, ${local.grid_combinations} here; SageMaker requires maxNumberOfTrainingJobs to equal that number: set it to ${local.grid_combinations}"
+    ] : [],
     local.strategy == "Hyperband" && try(local.ml.trainingJobEarlyStoppingType == "Auto", false) ? [
       "$.trainingJobEarlyStoppingType: must be Off with tuningStrategy Hyperband, which stops training jobs early itself"
     ] : [],
@@ -390,10 +396,16 @@ locals {
         high   = try(tonumber(local.hp.parameterRanges[kind][index].MaxValue), null)
         scale  = try(tostring(local.hp.parameterRanges[kind][index].ScalingType), null)
         values = try([for value in local.hp.parameterRanges[kind][index].Values : jsonencode(value)], [])
+        # As the workflow's validator counts them: "3" and 3 are the same choice.
+        choices = try([for value in local.hp.parameterRanges[kind][index].Values : try(tostring(value), jsonencode(value))], [])
       } if try(substr(jsonencode(local.hp.parameterRanges[kind]), 0, 1) == "[", false)
     ]
   ])
   range_names = compact([for item in local.ranges : item.name])
+  # The number of distinct values of each categorical range, and the combinations they make.
+  grid_choices      = [for item in local.ranges : length(distinct(item.choices)) if item.kind == "CategoricalParameterRanges"]
+  grid_combinations = length(local.grid_choices) == 0 || contains(local.grid_choices, 0) ? 0 : floor(pow(2, sum([for count in local.grid_choices : log(count, 2)])) + 0.5)
+
   static_keys = try(keys(local.hp.staticHyperParameters), [])
 
   hp_rule_problems = concat(

@@ -94,6 +94,12 @@ def seed_template(bucket: str | None) -> dict[str, Any]:
     return template
 
 
+def grid_hyperparameters(*values: list[Any]) -> dict[str, Any]:
+    """The example's hyperparameters with categorical ranges only, one per list of values."""
+    ranges = [{"Name": f"choice_{index}", "Values": list(v)} for index, v in enumerate(values)]
+    return {**HP, "parameterRanges": {"CategoricalParameterRanges": ranges}}
+
+
 @dataclass(frozen=True)
 class Case:
     """A pair of parameter files and what their plan says."""
@@ -198,6 +204,36 @@ CASES = [
         ml_parameters=changed(ML, lambda d: d.update(maxParallelTrainingJobs="20")),
         expected=("$.maxParallelTrainingJobs: 20 is greater than maxNumberOfTrainingJobs (10)",),
         runtime=(("ml-parameters", "$.maxParallelTrainingJobs"),),
+    ),
+    Case(
+        "Grid: maxNumberOfTrainingJobs is the number of combinations",
+        ml_parameters=changed(
+            ML,
+            lambda d: d.update(
+                tuningStrategy="Grid", maxNumberOfTrainingJobs=4, maxParallelTrainingJobs=2
+            ),
+        ),
+        hyperparameters=grid_hyperparameters(["gbtree", "dart"], ["3", "5", 7]),
+        expected=(
+            "$.maxNumberOfTrainingJobs: is 4, but tuningStrategy Grid runs every combination of "
+            "the categorical values in hyperparameters' ranges, 6 here; SageMaker requires "
+            "maxNumberOfTrainingJobs to equal that number: set it to 6",
+        ),
+        runtime=(("ml-parameters", "$.maxNumberOfTrainingJobs"),),
+    ),
+    Case(
+        # 2 x 3 x 5 x 7 combinations, counted without rounding errors.
+        "Grid: every combination, exactly",
+        ml_parameters=changed(
+            ML,
+            lambda d: d.update(
+                tuningStrategy="Grid", maxNumberOfTrainingJobs="210", maxParallelTrainingJobs=2
+            ),
+        ),
+        hyperparameters=grid_hyperparameters(
+            ["a", "b"], ["1", "2", "3"], list(range(5)), [f"v{i}" for i in range(7)]
+        ),
+        fails=False,
     ),
     Case(
         "pattern: an instance type",
@@ -433,7 +469,7 @@ def test_a_bad_file_fails_the_plan_naming_the_field_and_the_rule(
 
 def test_the_rule_classes_are_all_covered() -> None:
     # GIVEN the cases THEN each rule class Terraform checks has a bad file.
-    assert len([case for case in CASES if case.fails and case.runtime]) >= 17
+    assert len([case for case in CASES if case.fails and case.runtime]) >= 18
 
 
 def test_a_missing_file_is_reported_for_the_variable(
