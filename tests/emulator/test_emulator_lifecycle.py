@@ -11,7 +11,6 @@ import sys
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
 
 from smtune.emulator import (
@@ -20,18 +19,9 @@ from smtune.emulator import (
     patches,
     start_emulator,
 )
+from tests.support.terraform import clients_for
 
 pytestmark = pytest.mark.emulator
-
-
-def emulator_client(emulator, service: str):
-    return boto3.client(
-        service,
-        endpoint_url=emulator.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def post(url: str, document: object) -> tuple[int, dict]:
@@ -71,7 +61,7 @@ def test_starts_on_a_free_port_and_stops_cleanly():
         assert os.environ["MOTO_PORT"] == str(emulator.port)
         assert default_user_config["stepfunctions"] == {"execute_state_machine": True}
         assert hasattr(SageMakerResponse, "update_endpoint")
-        client = emulator_client(emulator, "sagemaker")
+        client = clients_for(emulator.endpoint_url)("sagemaker")
         assert client.list_endpoints()["Endpoints"] == []
     finally:
         emulator.stop()
@@ -140,7 +130,7 @@ def test_requests_do_not_list_motos_package_directory(monkeypatch):
     try:
         monkeypatch.setattr(os, "listdir", recording_listdir)
         with start_emulator() as emulator:
-            sns = emulator_client(emulator, "sns")
+            sns = clients_for(emulator.endpoint_url)("sns")
             # The first request loads the service model once (botocore lists its data paths,
             # moto's among them); the point is every request after it.
             assert sns.list_topics()["Topics"] == []
