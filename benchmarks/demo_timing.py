@@ -88,6 +88,8 @@ def borrow_installs(clone: Path) -> dict[str, str]:
         [str(clone / ".venv" / "bin"), env.get("PATH", ""), str(clone / ".toolchain" / "bin")]
     )
     env["TF_IN_AUTOMATION"] = "1"
+    # As the Makefile's demo target: Python keeps the bytecode it compiles between runs.
+    env["PYTHONDONTWRITEBYTECODE"] = ""
     env.pop("SMTUNE_DEMO_DIR", None)
     return env
 
