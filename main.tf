@@ -62,6 +62,7 @@ locals {
   }
   lambda_settings = {
     package_path = local.lambda_package_path
+    package_s3   = var.lambda_package_s3
     runtime      = var.lambda_runtime
     tracing      = var.enable_xray_tracing
   }

@@ -210,6 +210,31 @@ variable "lambda_package_path" {
   }
 }
 
+variable "lambda_package_s3" {
+  description = "Where the Lambda package (the file at lambda_package_path) was uploaded to S3: { bucket, key, object_version }. The functions then take their code from that object and Terraform creates them side by side; with the local file (null, the default) the AWS provider creates them one at a time, each waiting at least 5 s. The bucket must be in the module's region, and the upload must be that same file: the functions' source_code_hash is still the local file's."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.lambda_package_s3 == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lambda_package_s3.bucket))
+    error_message = "The lambda_package_s3.bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.lambda_package_s3 == null || try(length(var.lambda_package_s3.key) >= 1 && length(var.lambda_package_s3.key) <= 1024, false)
+    error_message = "The lambda_package_s3.key must be an S3 object key of 1 to 1024 characters."
+  }
+
+  validation {
+    condition     = try(length(var.lambda_package_s3.object_version), 1) >= 1
+    error_message = "The lambda_package_s3.object_version must be null or a version ID; an empty string is neither."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Logging and tracing
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ locals {
   function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.function_name}"
   role_arn      = "arn:${local.partition}:iam::${local.account_id}:role/${local.role_name}"
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+
+  package_s3 = var.lambda_settings.package_s3
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -107,16 +109,22 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_173:The environment variables hold ARNs, prefixes and log settings, nothing secret.
   #checkov:skip=CKV_AWS_115:Invocations follow workflow executions (a handful per run); a reserved concurrency would only take capacity from the account.
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the caller owns; the package is built reproducibly and its hash is tracked by Terraform.
-  function_name    = var.function_name
-  description      = var.description
-  role             = aws_iam_role.this.arn
-  handler          = var.handler
-  runtime          = var.lambda_settings.runtime
-  timeout          = var.timeout
-  memory_size      = var.memory_size
-  filename         = var.lambda_settings.package_path
-  source_code_hash = filebase64sha256(var.lambda_settings.package_path)
-  tags             = var.tags
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  handler       = var.handler
+  runtime       = var.lambda_settings.runtime
+  timeout       = var.timeout
+  memory_size   = var.memory_size
+  # A local file is read and sent with each CreateFunction; the AWS provider holds a lock for
+  # the whole create (its read, the call and a wait of at least 5 s for the Active state), so
+  # the functions are created one at a time. Code in S3 has no lock: they are created together.
+  filename          = local.package_s3 == null ? var.lambda_settings.package_path : null
+  s3_bucket         = try(local.package_s3.bucket, null)
+  s3_key            = try(local.package_s3.key, null)
+  s3_object_version = try(local.package_s3.object_version, null)
+  source_code_hash  = filebase64sha256(var.lambda_settings.package_path)
+  tags              = var.tags
 
   dynamic "environment" {
     for_each = length(var.environment_variables) > 0 ? [1] : []

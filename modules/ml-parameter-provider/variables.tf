@@ -138,11 +138,16 @@ variable "logging" {
 }
 
 variable "lambda_settings" {
-  description = "How the deployment's Lambda functions run, validated by the root module: package_path (the deployment package, a zip; its SHA-256 is the functions' source_code_hash), runtime (a Python runtime identifier) and tracing (X-Ray active tracing)."
+  description = "How the deployment's Lambda functions run, validated by the root module: package_path (the deployment package, a zip; its SHA-256 is the functions' source_code_hash), package_s3 (where that package was uploaded to S3; null or left out sends the local file), runtime (a Python runtime identifier) and tracing (X-Ray active tracing)."
   type = object({
     package_path = string
-    runtime      = string
-    tracing      = bool
+    package_s3 = optional(object({
+      bucket         = string
+      key            = string
+      object_version = optional(string)
+    }))
+    runtime = string
+    tracing = bool
   })
 }
 

@@ -47,6 +47,13 @@ BRING_YOUR_OWN = {
     "sns_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:existing-alerts",
 }
 
+# The Lambda package as a caller uploaded it to S3 (lambda_package_s3).
+VARIANT_PACKAGE_S3 = {
+    "bucket": "churn-artifacts",
+    "key": "lambda/tuning-workflow-1.zip",
+    "object_version": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+}
+
 # Every service the module and the examples talk to, by the provider 3.39 endpoint name.
 PROVIDER_ENDPOINTS = (
     "applicationautoscaling",

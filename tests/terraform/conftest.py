@@ -27,6 +27,7 @@ from tests.support.terraform import (
     REGION,
     REPO_ROOT,
     TEST_RUNTIME,
+    VARIANT_PACKAGE_S3,
     TerraformDir,
     clients_for,
     terraform_binary,
@@ -201,6 +202,8 @@ def variant_scenario(variant_documents: dict[str, Any], lambda_package: Path) ->
             "enable_manifest_trigger": True,
             "lambda_runtime": TEST_RUNTIME,
             "lambda_package_path": str(lambda_package),
+            # The package as uploaded to S3 by the caller.
+            "lambda_package_s3": VARIANT_PACKAGE_S3,
             **BRING_YOUR_OWN,
         },
     }

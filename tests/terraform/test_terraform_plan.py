@@ -23,6 +23,7 @@ from tests.support.terraform import (
     REGION,
     REPO_ROOT,
     TEST_RUNTIME,
+    VARIANT_PACKAGE_S3,
     TerraformDir,
     as_list,
     planned_resources,
@@ -197,7 +198,7 @@ def test_state_machines_are_standard_and_log_without_execution_data_by_default(
 
 
 def test_lambda_functions_run_the_package_handlers_with_the_given_runtime(
-    full_plan: dict[str, Any],
+    full_plan: dict[str, Any], lambda_package: Path
 ) -> None:
     functions = {
         f["function_name"].removeprefix("tfplan-full-"): f
@@ -218,6 +219,32 @@ def test_lambda_functions_run_the_package_handlers_with_the_given_runtime(
     assert {f["runtime"] for f in functions.values()} == {"python3.8"}
     # The source hash makes an unchanged package plan no change.
     assert len({f["source_code_hash"] for f in functions.values()}) == 1
+    # AND by default each function sends the local package itself
+    assert {f["filename"] for f in functions.values()} == {str(lambda_package)}
+    assert {f.get("s3_bucket") for f in functions.values()} == {None}
+
+
+def test_functions_take_their_code_from_the_uploaded_package_when_given(
+    variant_plan: dict[str, Any], full_plan: dict[str, Any]
+) -> None:
+    # GIVEN the variant, whose caller uploaded the package to S3 (lambda_package_s3)
+    functions = planned_resources(variant_plan, "aws_lambda_function")
+
+    # THEN every function reads that object, and none sends the local file
+    assert len(functions) >= 9
+    assert {
+        (f["s3_bucket"], f["s3_key"], f["s3_object_version"], f.get("filename")) for f in functions
+    } == {
+        (
+            VARIANT_PACKAGE_S3["bucket"],
+            VARIANT_PACKAGE_S3["key"],
+            VARIANT_PACKAGE_S3["object_version"],
+            None,
+        )
+    }
+    # AND the source hash is still the local package's, as with the local file
+    hashes = {f["source_code_hash"] for f in planned_resources(full_plan, "aws_lambda_function")}
+    assert {f["source_code_hash"] for f in functions} == hashes
 
 
 # ---------------------------------------------------------------------------------------------

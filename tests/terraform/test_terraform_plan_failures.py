@@ -485,3 +485,65 @@ def test_a_missing_file_is_reported_for_the_variable(
 
     assert result.returncode == 1
     assert "The ml_parameters_file does not exist" in " ".join(result.output.split())
+
+
+@pytest.fixture(scope="module")
+def package_root(
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_dir: Callable[..., TerraformDir],
+    lambda_package: Path,
+) -> TerraformDir:
+    """A root whose lambda_package_s3 is a variable."""
+    root = write_root(
+        tmp_path_factory.mktemp("package-root"),
+        REPO_ROOT,
+        {
+            "name_prefix": "tfplan-package",
+            "s3_bucket": BUCKET,
+            "ml_parameters_file": str(PARAMS_DIR / "ml-parameters.json"),
+            "hyperparameters_file": str(PARAMS_DIR / "hyperparameters.json"),
+            "lambda_runtime": TEST_RUNTIME,
+            "lambda_package_path": str(lambda_package),
+            "lambda_package_s3": "${var.package_s3}",
+        },
+        # Every attribute optional here, so that what is missing reaches the module as null.
+        variables={
+            "package_s3": (
+                "object({bucket = optional(string), key = optional(string),"
+                " object_version = optional(string)})"
+            )
+        },
+    )
+    terraform = terraform_dir(root)
+    terraform.init()
+    return terraform
+
+
+@pytest.mark.parametrize(
+    ("package_s3", "expected"),
+    [
+        (
+            {"bucket": "Artifacts_Bucket", "key": "lambda/package.zip"},
+            "The lambda_package_s3.bucket must be an S3 bucket name",
+        ),
+        (
+            {"bucket": "artifacts", "key": ""},
+            "The lambda_package_s3.key must be an S3 object key of 1 to 1024 characters.",
+        ),
+        (
+            {"bucket": "artifacts", "key": "lambda/package.zip", "object_version": ""},
+            "The lambda_package_s3.object_version must be null or a version ID",
+        ),
+        (
+            {"bucket": "artifacts"},
+            "The lambda_package_s3.key must be an S3 object key of 1 to 1024 characters.",
+        ),
+    ],
+)
+def test_a_bad_package_location_is_refused_naming_the_field(
+    package_root: TerraformDir, moto_endpoint: str, package_s3: dict[str, str], expected: str
+) -> None:
+    result = package_root.plan({"endpoint_url": moto_endpoint, "package_s3": package_s3})
+
+    assert result.returncode == 1
+    assert expected in " ".join(result.output.split())
