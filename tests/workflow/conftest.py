@@ -7,6 +7,7 @@ real Lambda packages behind the Lambda tasks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.terraform import (
+    BUNDLED_PACKAGE,
     PARAMS_DIR,
     REPO_ROOT,
     TerraformDir,
@@ -52,7 +54,10 @@ def deploy(
     """Apply the module into the emulator: `deploy("name", {ml-parameter overrides}, **inputs)`.
 
     Each stack has its own data bucket `<name>-data` unless `bucket` names one to share (it is
-    created when missing); the parameter files' bucket is replaced by it."""
+    created when missing); the parameter files' bucket is replaced by it. The Lambda package
+    is uploaded to that bucket and the functions take their code from there
+    (lambda_package_s3), unless `package_in_s3` is False: then each function sends the local
+    file, the module's default."""
     env = terraform_environment()
     binary = terraform_binary()
     hyperparameters = PARAMS_DIR / "hyperparameters.json"
@@ -62,6 +67,7 @@ def deploy(
         ml_overrides: dict[str, Any] | None = None,
         *,
         bucket: str | None = None,
+        package_in_s3: bool = True,
         **inputs: Any,
     ) -> Stack:
         directory = tmp_path_factory.mktemp(name)
@@ -74,6 +80,11 @@ def deploy(
         s3 = clients("s3")
         if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
             s3.create_bucket(Bucket=bucket)
+        if package_in_s3:
+            package = BUNDLED_PACKAGE.read_bytes()
+            key = f"lambda-packages/{hashlib.sha256(package).hexdigest()}.zip"
+            s3.put_object(Bucket=bucket, Key=key, Body=package)
+            inputs = {"lambda_package_s3": {"bucket": bucket, "key": key}, **inputs}
         module_inputs = {
             "name_prefix": name,
             "s3_bucket": bucket,
@@ -109,10 +120,12 @@ def manifest() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def main_stack(deploy: Callable[..., Stack]) -> Stack:
-    """The seed's parameters, with a short endpoint wait and the S3 manifest trigger on."""
+    """The seed's parameters, with a short endpoint wait and the S3 manifest trigger on; the
+    functions send the local package, as they do by default."""
     return deploy(
         "wf-main",
         {"endpointWaitIntervalSeconds": 2, "endpointWaitTimeoutSeconds": 600},
+        package_in_s3=False,
         enable_manifest_trigger=True,
         manage_bucket_notification=True,
     )
