@@ -39,6 +39,11 @@ output "lambda_function_arns" {
   )
 }
 
+output "lambda_package_path" {
+  description = "The Lambda package the functions run: lambda_package_path, or the bundled one. Upload this file for lambda_package_s3."
+  value       = local.lambda_package_path
+}
+
 output "lambda_role_arns" {
   description = "ARNs of the Lambda functions' IAM roles, by handler."
   value = merge(

@@ -51,17 +51,13 @@ resource "aws_s3_bucket" "data" {
   force_destroy = true
 }
 
-# The Lambda package, uploaded once under a key named by its content: the functions take their
-# code from this object (lambda_package_s3), so Terraform creates them side by side.
-locals {
-  lambda_package_path = coalesce(var.lambda_package_path, "${path.module}/../../lambda_src/dist/lambda-x86_64.zip")
-}
-
+# The module's Lambda package, uploaded under a key named by its content: the functions take
+# their code from this object (lambda_package_s3), so Terraform creates them side by side.
 resource "aws_s3_bucket_object" "lambda_package" {
   #checkov:skip=CKV_AWS_186:Emulator-only object: the emulator has no KMS-backed storage.
   bucket = aws_s3_bucket.data.bucket
-  key    = "lambda-packages/${filesha256(local.lambda_package_path)}.zip"
-  source = local.lambda_package_path
+  key    = "lambda-packages/${filesha256(module.sagemaker_tuner.lambda_package_path)}.zip"
+  source = module.sagemaker_tuner.lambda_package_path
 }
 
 module "sagemaker_tuner" {
@@ -79,7 +75,7 @@ module "sagemaker_tuner" {
   manifest_prefix            = var.manifest_prefix
 
   lambda_runtime      = var.lambda_runtime
-  lambda_package_path = local.lambda_package_path
+  lambda_package_path = var.lambda_package_path
   lambda_package_s3 = {
     bucket = aws_s3_bucket_object.lambda_package.bucket
     key    = aws_s3_bucket_object.lambda_package.key

@@ -3,6 +3,8 @@ and the AWS CLI), plan again (no changes), destroy, and check that nothing is le
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -108,8 +110,13 @@ def test_outputs_give_a_caller_everything_it_needs(
     assert json.loads(machine["definition"])["StartAt"] == "ForceDeploy?"
     for key in ("tuner_state_machine_arn", "deployer_state_machine_arn"):
         aws("stepfunctions").describe_state_machine(stateMachineArn=outputs[key])
+    # The package output names the file the functions run: the one to upload for S3.
+    package = Path(outputs["lambda_package_path"]).read_bytes()
+    package_sha256 = base64.b64encode(hashlib.sha256(package).digest()).decode()
     for arn in outputs["lambda_function_arns"].values():
-        assert aws("lambda").get_function(FunctionName=arn)["Configuration"]["FunctionArn"] == arn
+        configuration = aws("lambda").get_function(FunctionName=arn)["Configuration"]
+        assert configuration["FunctionArn"] == arn
+        assert configuration["CodeSha256"] == package_sha256
     for arn in [
         *outputs["lambda_role_arns"].values(),
         *outputs["state_machine_role_arns"].values(),
