@@ -243,6 +243,39 @@ def _patch_stop_execution() -> None:
     _replace(StepFunctionResponse, "stop_execution", stop_execution)
 
 
+def _patch_stop_before_first_state() -> None:
+    """moto runs an execution's program only while it is running: a StopExecution that lands
+    between the execution's start and its first state marks it ABORTED, but its history ends
+    at ExecutionStarted, with no ExecutionAborted event. On AWS every ended execution's history
+    ends with the event of how it ended
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html).
+    The program's body already records that event when it finds the program no longer running,
+    so a program stopped before its first state runs the body too.
+    """
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    def run(program: Any, env: Any) -> None:
+        if env.is_running():
+            EvalComponent.eval(program, env)
+        else:
+            program._eval_body(env)
+
+    def eval(self: Any, env: Any) -> None:
+        timeout = self.timeout_seconds.timeout_seconds if self.timeout_seconds else None
+        env.next_state_name = self.start_at.start_at_name
+        worker = threading.Thread(target=run, args=(self, env), daemon=True)
+        TMP_THREADS.append(worker)
+        worker.start()
+        worker.join(timeout=timeout)
+        if worker.is_alive():
+            env.set_timed_out()
+
+    _replace(Program, "eval", eval)
+
+
 def _patch_task_tokens() -> None:
     """`.waitForTaskToken` tasks: moto accepts SendTaskSuccess for a task that timed out or was
     answered already, answers InvalidToken for one whose execution ended, drops SendTaskFailure's
@@ -995,6 +1028,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_execution_names,
     _patch_execution_output,
     _patch_stop_execution,
+    _patch_stop_before_first_state,
     _patch_task_tokens,
     _patch_task_credentials,
     _patch_aws_sdk_services,

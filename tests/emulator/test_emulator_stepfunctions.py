@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -331,12 +332,18 @@ WAIT_A_MINUTE = {
 }
 
 
+def history_types(sfn, execution: str) -> list[str]:
+    return [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+
+
 def aborted_event(aws, role_arn, **stop: str) -> dict:
+    """Start a waiting execution, stop it once it waits, and return its ExecutionAborted event."""
     sfn = aws("stepfunctions")
     machine = sfn.create_state_machine(
         name="waiter", definition=json.dumps(WAIT_A_MINUTE), roleArn=role_arn
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    wait_until(lambda: "WaitStateEntered" in history_types(sfn, execution))
     sfn.stop_execution(executionArn=execution, **stop)
     assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
     events = sfn.get_execution_history(executionArn=execution)["events"]
@@ -357,3 +364,53 @@ def test_stop_execution_drops_error_and_cause_without_the_patch(aws, role_arn):
         event = aborted_event(aws, role_arn, error="Operator.Stop", cause="wrong data set")
 
     assert event["executionAbortedEventDetails"] == {"error": "", "cause": ""}
+
+
+@pytest.fixture
+def stopped_before_first_state(monkeypatch):
+    """Executions are stopped once their program has started and before its first state: the
+    moment a StopExecution can land in on a busy machine, and that moto does not record."""
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    next_state_name = Environment.next_state_name
+
+    def set_next_state_name(env, name: str) -> None:
+        starting = env._program_state is None
+        next_state_name.fset(env, name)
+        if starting:
+            env.set_stop(
+                stop_date=datetime.now(timezone.utc), error="Operator.Stop", cause="too early"
+            )
+
+    monkeypatch.setattr(
+        Environment, "next_state_name", property(next_state_name.fget, set_next_state_name)
+    )
+
+
+def run_stopped_before_first_state(aws, role_arn) -> list[dict]:
+    sfn = aws("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="waiter", definition=json.dumps(WAIT_A_MINUTE), roleArn=role_arn
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
+    return sfn.get_execution_history(executionArn=execution)["events"]
+
+
+@pytest.mark.usefixtures("stopped_before_first_state")
+def test_an_execution_stopped_before_its_first_state_records_how_it_ended(aws, role_arn):
+    events = run_stopped_before_first_state(aws, role_arn)
+
+    assert [e["type"] for e in events] == ["ExecutionStarted", "ExecutionAborted"]
+    assert events[-1]["executionAbortedEventDetails"] == {
+        "error": "Operator.Stop",
+        "cause": "too early",
+    }
+
+
+@pytest.mark.usefixtures("stopped_before_first_state")
+def test_an_execution_stopped_before_its_first_state_has_no_end_without_the_patch(aws, role_arn):
+    with moto_as_released():
+        events = run_stopped_before_first_state(aws, role_arn)
+
+    assert [e["type"] for e in events] == ["ExecutionStarted"]
