@@ -336,17 +336,27 @@ def history_types(sfn, execution: str) -> list[str]:
     return [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
 
 
-def aborted_event(aws, role_arn, **stop: str) -> dict:
-    """Start a waiting execution, stop it once it waits, and return its ExecutionAborted event."""
-    sfn = aws("stepfunctions")
+def start_waiter(sfn, role_arn: str) -> str:
+    """Start an execution that waits a minute; its ARN."""
     machine = sfn.create_state_machine(
         name="waiter", definition=json.dumps(WAIT_A_MINUTE), roleArn=role_arn
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    return sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+
+
+def aborted_history(sfn, execution: str) -> list[dict]:
+    """The history of an execution once it ended, which must be ABORTED."""
+    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
+    return sfn.get_execution_history(executionArn=execution)["events"]
+
+
+def aborted_event(aws, role_arn, **stop: str) -> dict:
+    """Start a waiting execution, stop it once it waits, and return its ExecutionAborted event."""
+    sfn = aws("stepfunctions")
+    execution = start_waiter(sfn, role_arn)
     wait_until(lambda: "WaitStateEntered" in history_types(sfn, execution))
     sfn.stop_execution(executionArn=execution, **stop)
-    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
-    events = sfn.get_execution_history(executionArn=execution)["events"]
+    events = aborted_history(sfn, execution)
     return next(e for e in events if e["type"] == "ExecutionAborted")
 
 
@@ -389,12 +399,7 @@ def stopped_before_first_state(monkeypatch):
 
 def run_stopped_before_first_state(aws, role_arn) -> list[dict]:
     sfn = aws("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="waiter", definition=json.dumps(WAIT_A_MINUTE), roleArn=role_arn
-    )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
-    assert wait_for_execution(sfn, execution)["status"] == "ABORTED"
-    return sfn.get_execution_history(executionArn=execution)["events"]
+    return aborted_history(sfn, start_waiter(sfn, role_arn))
 
 
 @pytest.mark.usefixtures("stopped_before_first_state")
